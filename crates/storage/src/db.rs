@@ -1,0 +1,143 @@
+//! The database handle: one pool over sqlx's `Any` driver, SQLite or PostgreSQL.
+
+use crate::{Result, StorageError};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+/// Which database engine is behind a [`Db`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (embedded default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Name for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A connection pool with the engine it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Replaces the password in a database URL with `***` so the URL can be logged.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`) and checks the connection.
+    ///
+    /// Fails within `connect_timeout` with an error naming the (redacted) URL.
+    pub async fn connect(url: &str, max_connections: u32, connect_timeout: Duration) -> Result<Self> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StorageError::Config(format!(
+                "Datenbank-URL {} wird nicht unterstützt (sqlite:// oder postgres://)",
+                redact_url(url)
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(|e| StorageError::Config(format!("Datenbank-URL {} ist ungültig: {e}", redact_url(url))))?;
+        let mut pool = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(connect_timeout);
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await.map_err(|e| {
+            StorageError::Config(format!("Datenbank {} ist nicht erreichbar: {e}", redact_url(url)))
+        })?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The SQLite URL for a file in `data_dir` (created if missing).
+    pub fn sqlite_url(data_dir: &std::path::Path) -> Result<String> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StorageError::Config(format!("Datenverzeichnis {} nicht anlegbar: {e}", data_dir.display())))?;
+        Ok(format!("sqlite://{}?mode=rwc", data_dir.join("rathaus.db").display()))
+    }
+
+    /// Applies all pending migrations; a second run changes nothing.
+    pub async fn migrate(&self) -> Result<usize> {
+        let mut conn = self.pool.acquire().await?;
+        let before = applied_count(&mut conn).await;
+        MIGRATOR.run(&mut *conn).await?;
+        let after = applied_count(&mut conn).await;
+        Ok(after.saturating_sub(before))
+    }
+
+    /// Number of migrations this build knows.
+    pub fn known_migrations() -> usize {
+        MIGRATOR.iter().count()
+    }
+
+    /// Checks that the database answers and the schema is current (for `/readyz`).
+    pub async fn ready(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        let applied = applied_count(&mut conn).await;
+        if applied < Self::known_migrations() {
+            return Err(StorageError::Config(format!(
+                "Datenbankschema veraltet: {applied} von {} Migrationen angewendet (rathaus migrate)",
+                Self::known_migrations()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The pool, for the stores of this crate.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The engine.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes all connections.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn applied_count(conn: &mut sqlx::AnyConnection) -> usize {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+        .fetch_one(&mut *conn)
+        .await
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .unwrap_or(0)
+}

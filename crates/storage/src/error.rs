@@ -1,0 +1,52 @@
+//! Storage errors.
+
+use thiserror::Error;
+
+/// What can go wrong in the storage layer.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    /// The database could not be reached or answered with an error.
+    #[error("Datenbankfehler: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("Migration fehlgeschlagen: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The object does not exist (in this tenant).
+    #[error("nicht gefunden: {0}")]
+    NotFound(String),
+    /// A uniqueness rule was violated.
+    #[error("Konflikt: {0}")]
+    Conflict(String),
+    /// The object was changed by someone else since it was read.
+    #[error("Version {expected} erwartet, aktuell ist {actual}")]
+    VersionMismatch {
+        /// Version the caller read.
+        expected: i64,
+        /// Current version.
+        actual: i64,
+    },
+    /// Input refused by a domain rule.
+    #[error("{0}")]
+    Invalid(String),
+    /// Stored data cannot be read back (e.g. an invalid key in a row).
+    #[error("gespeicherte Daten sind ungültig: {0}")]
+    Corrupt(String),
+    /// Blob storage failed.
+    #[error("Dateiablage: {0}")]
+    Blob(#[from] object_store::Error),
+    /// Configuration is unusable.
+    #[error("Konfiguration: {0}")]
+    Config(String),
+}
+
+impl StorageError {
+    /// Maps unique-constraint violations to [`StorageError::Conflict`].
+    pub(crate) fn from_write(e: sqlx::Error, what: &str) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return Self::Conflict(what.to_owned());
+        }
+        Self::Database(e)
+    }
+}

@@ -1,0 +1,23 @@
+//! Persistence of Rathaus.
+//!
+//! One [`Db`] handle over sqlx's `Any` driver runs the same embedded migrations and the same
+//! runtime-checked queries on SQLite (the embedded default) and PostgreSQL. Every query on
+//! tenant data takes the tenant id as a parameter: there is no unscoped read of domain tables.
+//! Blobs (logos, later uploads and documents) go through `object_store` ([`Blobs`]).
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod blobs;
+mod db;
+pub mod error;
+pub mod feedback;
+pub mod staff;
+pub mod tenants;
+pub mod testing;
+
+pub use blobs::{BlobConfig, Blobs};
+pub use db::{Backend, Db, redact_url};
+pub use error::StorageError;
+
+/// Result type of this crate.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
