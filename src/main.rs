@@ -1,1 +1,259 @@
-fn main(){}
+//! The `rathaus` binary: command line, configuration, start-up and shutdown.
+
+mod config;
+mod demo;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use rathaus_core::staff::Role;
+use rathaus_storage::audit::AuditStore;
+use rathaus_storage::staff::StaffStore;
+use rathaus_storage::tenants::TenantStore;
+use rathaus_storage::{Blobs, Db, StorageError, redact_url};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Rathaus – die Plattform für die Online-Verwaltung eines Landes und seiner Kommunen.
+#[derive(Parser)]
+#[command(name = "rathaus", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct Common {
+    /// Configuration file (default: ./rathaus.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite file, local blobs, generated secrets). Default: ./data
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server.
+    Serve {
+        /// Listen address (default 127.0.0.1:8080; port 0 picks a free port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Seed the demo (NRW and real municipalities) idempotently, then start the server.
+    Demo {
+        /// Listen address (default 127.0.0.1:8080; port 0 picks a free port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit code 1 if any entry was changed or deleted.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create the staff user if missing and print a bearer token (one line).
+    Token {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Login name.
+        #[arg(long)]
+        user: String,
+        /// Organisationseinheit.
+        #[arg(long, default_value = "Verwaltung")]
+        office: String,
+        /// Role: admin, Sachbearbeitung, Registratur, Archiv, Redaktion, Kasse.
+        #[arg(long, default_value = "Sachbearbeitung")]
+        role: String,
+        /// Validity in hours.
+        #[arg(long, default_value_t = 8)]
+        valid_hours: i64,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn load(common: &Common, listen: Option<SocketAddr>) -> Result<Config> {
+    Config::load(common.config.as_deref(), &Overrides { listen, data_dir: common.data_dir.clone() })
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn connect(config: &Config) -> Result<Db> {
+    let url = config.database_url()?;
+    let db = Db::connect(&url, config.database.max_connections, Duration::from_secs(config.database.connect_timeout_secs))
+        .await?;
+    tracing::info!(database = %redact_url(&url), backend = db.backend().as_str(), "database connected");
+    Ok(db)
+}
+
+async fn serve(config: Config, seed_demo: bool) -> Result<()> {
+    let started = Instant::now();
+    init_tracing(&config);
+    let db = connect(&config).await?;
+    if config.auto_migrate || seed_demo {
+        let n = db.migrate().await?;
+        if n > 0 {
+            tracing::info!(applied = n, "migrations applied");
+        }
+    }
+    if seed_demo {
+        let (created, updated, unchanged) = demo::seed(&db).await?;
+        tracing::info!(created, updated, unchanged, "demo tenants seeded");
+    }
+    let blobs = Blobs::open(&config.blobs, &config.data_dir)?;
+    let web = rathaus_web::WebConfig {
+        hsts: config.http.hsts,
+        secure_cookies: config.http.secure_cookies,
+        max_body_bytes: config.http.max_body_bytes,
+        max_logo_bytes: config.http.max_logo_bytes,
+        csrf_secret: config.csrf_secret()?,
+    };
+    let state = rathaus_web::AppState::new(db.clone(), blobs, web);
+    let app = rathaus_web::router(state);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("Adresse {} nicht verfügbar", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "listening");
+    println!("Rathaus bereit: http://{addr}/");
+    let grace = Duration::from_secs(config.http.shutdown_grace_secs);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(grace)).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; afterwards running requests get `grace` to finish.
+async fn shutdown_signal(grace: Duration) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!(grace_secs = grace.as_secs(), "shutting down");
+    tokio::spawn(async move {
+        tokio::time::sleep(grace).await;
+        tracing::warn!("grace period over, exiting");
+        std::process::exit(0);
+    });
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve { listen, common } => serve(load(&common, listen)?, false).await?,
+        Command::Demo { listen, common } => serve(load(&common, listen)?, true).await?,
+        Command::Migrate { common } => {
+            let config = load(&common, None)?;
+            let db = connect(&config).await?;
+            let n = db.migrate().await?;
+            println!("{n} Migration(en) angewendet; Schema aktuell ({} bekannt).", Db::known_migrations());
+        }
+        Command::Audit { command: AuditCommand::Verify { json, common } } => {
+            let config = load(&common, None)?;
+            let db = connect(&config).await?;
+            let report = AuditStore::new(db).verify(|n| eprintln!("… {n} Einträge geprüft")).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if report.problems.is_empty() {
+                println!(
+                    "Protokoll unversehrt: {} Einträge geprüft. Kettenkopf {} (Eintrag {}).",
+                    report.checked, report.last_hash, report.last_seq
+                );
+            } else {
+                println!("Protokoll MANIPULIERT: {} Einträge geprüft, {} Befund(e):", report.checked, report.problems.len());
+                for p in &report.problems {
+                    println!("  - {p}");
+                }
+            }
+            return Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Command::Staff {
+            command: StaffCommand::Token { tenant, user, office, role, valid_hours, common },
+        } => {
+            let config = load(&common, None)?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            anyhow::ensure!((1..=24 * 366).contains(&valid_hours), "--valid-hours muss zwischen 1 und 8784 liegen");
+            let db = connect(&config).await?;
+            db.migrate().await?;
+            let t = match TenantStore::new(db.clone()).get(&tenant).await {
+                Err(StorageError::NotFound(_)) => anyhow::bail!("Mandant {tenant:?} gibt es nicht"),
+                other => other?,
+            };
+            let token = StaffStore::new(db)
+                .issue_token(t.id, &user, &office, role, chrono::Duration::hours(valid_hours))
+                .await?;
+            println!("{token}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Fehler: Laufzeitumgebung nicht startbar: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Fehler: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

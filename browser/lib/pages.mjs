@@ -1,0 +1,18 @@
+// Pages checked with axe-core (WCAG 2.1 AA) by tests/a11y.test.mjs.
+//
+// New features: append the paths of their pages here. An entry is either a
+// path (the page must answer 200) or { path, status } for another expected
+// HTTP status.
+export const A11Y_PAGES = [
+  '/', // Landesportal
+  '/koeln/',
+  '/dahlem/',
+  '/kreis-euskirchen/',
+  '/koeln/barrierefreiheit',
+  { path: '/gibt-es-nicht/', status: 404 },
+];
+
+/** @returns {{ path: string, status: number }[]} */
+export function a11yPages() {
+  return A11Y_PAGES.map((p) => (typeof p === 'string' ? { path: p, status: 200 } : { status: 200, ...p }));
+}

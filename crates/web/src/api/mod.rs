@@ -1,0 +1,28 @@
+//! The JSON API under `/api/v1` and its OpenAPI description.
+
+mod audit;
+mod feedback;
+mod json;
+mod openapi;
+mod tenants;
+
+pub use json::ApiJson;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, patch};
+
+/// Routes below `/api`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi::spec))
+        .route("/docs", get(openapi::docs_page))
+        .route("/probleme/{code}", get(openapi::problem_type))
+        .route("/v1/tenants", get(tenants::list).post(tenants::create))
+        .route("/v1/tenants/{slug}", get(tenants::get_one).patch(tenants::update))
+        .route("/v1/tenants/{slug}/logo", axum::routing::put(tenants::put_logo))
+        .route("/v1/tenants/{slug}/feedback", get(feedback::list))
+        .route("/v1/tenants/{slug}/feedback/{id}", patch(feedback::update))
+        .route("/v1/tenants/{slug}/audit", get(audit::list))
+        .route("/v1/me", get(tenants::me))
+}

@@ -1,0 +1,118 @@
+//! The OpenAPI description, the browsable API page (Swagger UI, vendored, works offline) and
+//! the human-readable pages behind the problem `type` URIs.
+
+use crate::html::layout;
+use crate::problem::Problem;
+use axum::Json;
+use axum::extract::Path;
+use axum::response::{Html, IntoResponse, Response};
+use maud::html;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Token aus `rathaus staff token`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Rathaus API", description = "JSON-API der Plattform Rathaus. Fehler als RFC 9457 application/problem+json."),
+    paths(
+        super::tenants::list, super::tenants::get_one, super::tenants::create, super::tenants::update,
+        super::tenants::put_logo, super::tenants::me,
+        super::feedback::list, super::feedback::update,
+        super::audit::list,
+        crate::ops::healthz, crate::ops::readyz,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "Mandanten", description = "Land, Kreise und Gemeinden"),
+        (name = "Barrierefreiheit", description = "Rückmeldungen zu Barrieren (BITV 2.0 § 7)"),
+        (name = "Protokoll", description = "Revisionssicheres Protokoll"),
+        (name = "Betrieb", description = "Health checks"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// `GET /api/openapi.json`
+pub async fn spec() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+/// `GET /api/docs`: Swagger UI from vendored assets.
+pub async fn docs_page() -> Html<String> {
+    let page = html! {
+        (maud::DOCTYPE)
+        html lang="de" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Rathaus API – Dokumentation" }
+                link rel="stylesheet" href="/assets/vendor/swagger-ui/swagger-ui.css";
+                link rel="stylesheet" href="/assets/api-docs.css";
+            }
+            body {
+                a class="skip-link" href="#swagger-ui" { "Zum Inhalt springen" }
+                main {
+                    h1 class="api-title" { "Rathaus API" }
+                    p { "Maschinenlesbar: " a href="/api/openapi.json" { "OpenAPI-Beschreibung (JSON)" } }
+                    div id="swagger-ui" data-spec="/api/openapi.json" {}
+                }
+                script src="/assets/vendor/swagger-ui/swagger-ui-bundle.js" {}
+                script src="/assets/api-docs.js" {}
+            }
+        }
+    };
+    Html(page.into_string())
+}
+
+const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
+    ("not-found", "Nicht gefunden", "Die Ressource oder der Mandant existiert nicht."),
+    ("invalid-input", "Ungültige Eingabe", "Die Eingabe verletzt eine Regel; `field` nennt das Feld."),
+    ("unauthenticated", "Anmeldung erforderlich", "Es fehlt ein gültiges Bearer-Token."),
+    ("forbidden", "Keine Berechtigung", "Das Token gehört zu einem anderen Mandanten oder einer Rolle ohne dieses Recht."),
+    ("conflict", "Konflikt", "Ein eindeutiger Wert (z. B. Kurzname, AGS) ist bereits vergeben."),
+    ("version-mismatch", "Zwischenzeitlich geändert", "If-Match nennt eine veraltete Version."),
+    ("payload-too-large", "Anfrage zu groß", "Der Inhalt überschreitet die zulässige Größe."),
+    ("unsupported-media-type", "Nicht unterstützter Inhaltstyp", "Erwartet wird application/json."),
+    ("method-not-allowed", "Methode nicht erlaubt", "Der Pfad unterstützt die HTTP-Methode nicht."),
+    ("internal", "Interner Fehler", "Ein unerwarteter Fehler; die Request-ID hilft bei der Suche im Log."),
+];
+
+/// `GET /api/probleme/{code}`: what a problem type means.
+pub async fn problem_type(Path(code): Path<String>) -> Response {
+    match PROBLEM_TYPES.iter().find(|(c, _, _)| *c == code) {
+        Some((code, title, text)) => layout::plain_page(
+            title,
+            html! {
+                h1 { "Problemtyp: " (title) }
+                p { (text) }
+                p { "Typ-URI: " code { "/api/probleme/" (code) } }
+                p { a href="/api/docs" { "Zur API-Dokumentation" } }
+            },
+        )
+        .into_response(),
+        None => Problem::not_found(format!("Unbekannter Problemtyp {code:?}.")).into_response(),
+    }
+}

@@ -1,0 +1,63 @@
+//! Server-rendered HTML pages in German: the state portal at `/` and each tenant under `/{slug}/`.
+
+mod accessibility;
+pub mod layout;
+mod start;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use rathaus_core::{Tenant, TenantKind};
+use rathaus_storage::StorageError;
+
+/// Routes of the HTML frontend (with the HTML 404 as fallback).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(start::portal))
+        .route("/barrierefreiheit", get(accessibility::portal_page).post(accessibility::portal_submit))
+        .route("/{slug}", get(start::add_slash))
+        .route("/{slug}/", get(start::tenant_start))
+        .route("/{slug}/theme.css", get(start::theme_css))
+        .route("/{slug}/logo", get(start::logo))
+        .route("/{slug}/barrierefreiheit", get(accessibility::tenant_form).post(accessibility::tenant_submit))
+        .fallback(not_found)
+}
+
+async fn not_found() -> Response {
+    layout::error_page(
+        StatusCode::NOT_FOUND,
+        "Seite nicht gefunden",
+        "Die aufgerufene Seite gibt es nicht. Vielleicht ist der Link veraltet oder die Adresse falsch geschrieben.",
+    )
+}
+
+fn internal_error(e: StorageError) -> Response {
+    tracing::error!(error = %e, "page failed");
+    layout::error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Technischer Fehler",
+        "Die Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
+    )
+}
+
+/// Loads a tenant for a page, or renders the 404 / 500 page.
+async fn tenant_page(state: &AppState, slug: &str) -> Result<Tenant, Response> {
+    match state.tenants.get(slug).await {
+        Ok(t) => Ok(t),
+        Err(StorageError::NotFound(_)) => Err(layout::error_page(
+            StatusCode::NOT_FOUND,
+            "Kommune nicht gefunden",
+            "Zu dieser Adresse gibt es keine Kommune auf diesem Portal. Die Übersicht aller Kommunen finden Sie auf der Startseite.",
+        )),
+        Err(e) => Err(internal_error(e)),
+    }
+}
+
+/// The Land tenant whose portal is served at `/` (the first Land by ARS).
+async fn land(state: &AppState) -> Result<(Option<Tenant>, Vec<Tenant>), Response> {
+    let all = state.tenants.list().await.map_err(internal_error)?;
+    let land = all.iter().find(|t| t.kind == TenantKind::Land).cloned();
+    Ok((land, all))
+}

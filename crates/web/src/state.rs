@@ -1,0 +1,78 @@
+//! Shared state of all handlers.
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use rathaus_storage::audit::AuditStore;
+use rathaus_storage::feedback::FeedbackStore;
+use rathaus_storage::staff::StaffStore;
+use rathaus_storage::tenants::TenantStore;
+use rathaus_storage::{Blobs, Db};
+use std::sync::Arc;
+
+/// Settings of the web frontend.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Send `Strict-Transport-Security` (only behind TLS).
+    pub hsts: bool,
+    /// Mark cookies `Secure` (only behind TLS).
+    pub secure_cookies: bool,
+    /// Largest accepted request body in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Largest accepted logo in bytes.
+    pub max_logo_bytes: usize,
+    /// Secret for signing CSRF tokens (32+ random bytes).
+    pub csrf_secret: Vec<u8>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            hsts: false,
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            max_logo_bytes: 512 * 1024,
+            csrf_secret: Vec::new(),
+        }
+    }
+}
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database.
+    pub db: Db,
+    /// Tenants.
+    pub tenants: TenantStore,
+    /// Staff and tokens.
+    pub staff: StaffStore,
+    /// Accessibility feedback.
+    pub feedback: FeedbackStore,
+    /// Audit trail.
+    pub audit: AuditStore,
+    /// Blob storage.
+    pub blobs: Blobs,
+    /// Settings.
+    pub config: Arc<WebConfig>,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// Builds the state from a database, a blob store and the settings.
+    pub fn new(db: Db, blobs: Blobs, mut config: WebConfig) -> Self {
+        if config.csrf_secret.len() < 32 {
+            let mut key = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+            config.csrf_secret = key;
+        }
+        Self {
+            tenants: TenantStore::new(db.clone()),
+            staff: StaffStore::new(db.clone()),
+            feedback: FeedbackStore::new(db.clone()),
+            audit: AuditStore::new(db.clone()),
+            db,
+            blobs,
+            config: Arc::new(config),
+            metrics: crate::ops::metrics_handle(),
+        }
+    }
+}

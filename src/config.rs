@@ -1,0 +1,205 @@
+//! Configuration: defaults → `rathaus.toml` → `RATHAUS_*` environment → command-line flags.
+//!
+//! Nested keys use `__` in the environment (`RATHAUS_HTTP__HSTS=true`). Secrets can be read
+//! from files: `database_url_file`, `http.csrf_secret_file`, `blobs.secret_access_key_file`
+//! (e.g. `RATHAUS_DATABASE_URL_FILE=/run/secrets/db`). Every key is documented in
+//! `docs/configuration.md`; a test keeps that page and these defaults in step.
+
+use anyhow::{Context, Result};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use rathaus_storage::BlobConfig;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite file, local blobs and generated secrets.
+    pub data_dir: PathBuf,
+    /// Database URL; empty means SQLite in `data_dir/rathaus.db`.
+    pub database_url: Option<String>,
+    /// File holding the database URL (for secrets).
+    pub database_url_file: Option<PathBuf>,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+    /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` overrides it.
+    pub log_level: String,
+    /// Database pool settings.
+    pub database: DatabaseConfig,
+    /// HTTP settings.
+    pub http: HttpConfig,
+    /// Blob storage.
+    pub blobs: BlobConfig,
+}
+
+/// Database pool settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// Maximum pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection before giving up.
+    pub connect_timeout_secs: u64,
+}
+
+/// HTTP settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct HttpConfig {
+    /// Send HSTS (enable when served over TLS).
+    pub hsts: bool,
+    /// Mark cookies `Secure` (enable when served over TLS).
+    pub secure_cookies: bool,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Largest logo upload in bytes.
+    pub max_logo_bytes: usize,
+    /// Secret for CSRF tokens; generated into `data_dir/secrets/csrf.key` when empty.
+    /// Several app nodes must share it.
+    pub csrf_secret: Option<String>,
+    /// File holding the CSRF secret.
+    pub csrf_secret_file: Option<PathBuf>,
+    /// Seconds to let running requests finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_url_file: None,
+            auto_migrate: true,
+            log_format: "text".into(),
+            log_level: "info,sqlx=warn,tower_http=info".into(),
+            database: DatabaseConfig::default(),
+            http: HttpConfig::default(),
+            blobs: BlobConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { max_connections: 10, connect_timeout_secs: 10 }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            hsts: false,
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            max_logo_bytes: 512 * 1024,
+            csrf_secret: None,
+            csrf_secret_file: None,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// Overrides from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+}
+
+fn read_secret(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("Geheimnis-Datei {} nicht lesbar", path.display()))?;
+    Ok(text.trim().to_owned())
+}
+
+impl Config {
+    /// Loads the layers. `file` defaults to `rathaus.toml` in the working directory (optional).
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "Konfigurationsdatei {} gibt es nicht", f.display());
+                fig = fig.merge(Toml::file(f));
+            }
+            None => fig = fig.merge(Toml::file("rathaus.toml")),
+        }
+        fig = fig.merge(Env::prefixed("RATHAUS_").split("__").ignore(&["test_postgres_url", "bin"]));
+        let mut config: Config = fig.extract().context("Konfiguration ungültig")?;
+        if let Some(l) = overrides.listen {
+            config.listen = l;
+        }
+        if let Some(d) = &overrides.data_dir {
+            config.data_dir = d.clone();
+        }
+        if let Some(f) = &config.database_url_file {
+            config.database_url = Some(read_secret(f)?);
+        }
+        if let Some(f) = &config.http.csrf_secret_file {
+            config.http.csrf_secret = Some(read_secret(f)?);
+        }
+        if let BlobConfig::S3 { secret_access_key, .. } = &mut config.blobs
+            && let Ok(f) = std::env::var("RATHAUS_BLOBS__SECRET_ACCESS_KEY_FILE")
+        {
+            *secret_access_key = Some(read_secret(Path::new(&f))?);
+        }
+        config.database_url = config.database_url.filter(|u| !u.trim().is_empty());
+        Ok(config)
+    }
+
+    /// The database URL to use.
+    pub fn database_url(&self) -> Result<String> {
+        match &self.database_url {
+            Some(u) => Ok(u.clone()),
+            None => Ok(rathaus_storage::Db::sqlite_url(&self.data_dir)?),
+        }
+    }
+
+    /// The CSRF secret: configured, or generated once into the data dir.
+    pub fn csrf_secret(&self) -> Result<Vec<u8>> {
+        if let Some(s) = &self.http.csrf_secret {
+            anyhow::ensure!(s.len() >= 32, "http.csrf_secret muss mindestens 32 Zeichen lang sein");
+            return Ok(s.as_bytes().to_vec());
+        }
+        let dir = self.data_dir.join("secrets");
+        let path = dir.join("csrf.key");
+        if let Ok(existing) = std::fs::read(&path)
+            && existing.len() >= 32
+        {
+            return Ok(existing);
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("{} nicht anlegbar", dir.display()))?;
+        let mut key = vec![0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        write_private(&path, &key)?;
+        Ok(key)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("{} nicht schreibbar", path.display()))?;
+    f.write_all(data)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    std::fs::write(path, data).with_context(|| format!("{} nicht schreibbar", path.display()))
+}

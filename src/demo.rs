@@ -1,0 +1,67 @@
+//! The demo data: the Land Nordrhein-Westfalen and real municipalities with their official keys.
+
+use anyhow::Result;
+use rathaus_core::tenant::NewTenant;
+use rathaus_core::{Ars, Branding, Module, TenantKind, TenantSlug};
+use rathaus_storage::Db;
+use rathaus_storage::tenants::{SeedOutcome, TenantStore};
+
+/// (slug, name, kind, ARS, parent slug, primary colour). AGS follows from the ARS.
+const TENANTS: &[(&str, &str, TenantKind, &str, Option<&str>, &str)] = &[
+    ("nrw", "Nordrhein-Westfalen", TenantKind::Land, "050000000000", None, "#00506e"),
+    ("duesseldorf", "Landeshauptstadt Düsseldorf", TenantKind::Gemeinde, "051110000000", Some("nrw"), "#a3000b"),
+    ("koeln", "Stadt Köln", TenantKind::Gemeinde, "053150000000", Some("nrw"), "#8a1538"),
+    ("muenster", "Stadt Münster", TenantKind::Gemeinde, "055150000000", Some("nrw"), "#00576b"),
+    ("kreis-euskirchen", "Kreis Euskirchen", TenantKind::Kreis, "053660000000", Some("nrw"), "#1f5c2e"),
+    ("euskirchen", "Stadt Euskirchen", TenantKind::Gemeinde, "053660016016", Some("kreis-euskirchen"), "#2f4f8f"),
+    ("dahlem", "Gemeinde Dahlem", TenantKind::Gemeinde, "053660012012", Some("kreis-euskirchen"), "#4d5d1e"),
+];
+
+/// The demo tenants as they are seeded.
+pub fn tenants() -> Result<Vec<NewTenant>> {
+    TENANTS
+        .iter()
+        .map(|(slug, name, kind, ars, parent, color)| {
+            let ars = Ars::parse(ars)?;
+            let display = if *kind == TenantKind::Land { format!("Land {name}") } else { (*name).to_owned() };
+            Ok(NewTenant {
+                slug: TenantSlug::parse(slug)?,
+                name: (*name).to_owned(),
+                kind: *kind,
+                ags: ars.ags(),
+                ars,
+                parent: parent.map(TenantSlug::parse).transpose()?,
+                branding: Branding { primary_color: (*color).to_owned(), ..Branding::for_name(&display) },
+                modules: Module::ALL.to_vec(),
+            })
+        })
+        .collect()
+}
+
+/// Seeds the demo idempotently; returns (created, updated, unchanged).
+pub async fn seed(db: &Db) -> Result<(usize, usize, usize)> {
+    let store = TenantStore::new(db.clone());
+    let mut counts = (0, 0, 0);
+    for t in tenants()? {
+        match store.seed(&t, "system:demo").await? {
+            SeedOutcome::Created => counts.0 += 1,
+            SeedOutcome::Updated => counts.1 += 1,
+            SeedOutcome::Unchanged => counts.2 += 1,
+        }
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn demo_tenants_are_valid() {
+        let all = super::tenants().unwrap();
+        assert!(all.len() >= 6);
+        for t in &all {
+            t.validate().unwrap_or_else(|e| panic!("{}: {e}", t.slug));
+        }
+        let dahlem = all.iter().find(|t| t.slug.as_str() == "dahlem").unwrap();
+        assert_eq!(dahlem.ags.as_str(), "05366012");
+    }
+}
