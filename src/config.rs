@@ -89,7 +89,10 @@ impl Default for Config {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { max_connections: 10, connect_timeout_secs: 10 }
+        Self {
+            max_connections: 10,
+            connect_timeout_secs: 10,
+        }
     }
 }
 
@@ -117,7 +120,8 @@ pub struct Overrides {
 }
 
 fn read_secret(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("Geheimnis-Datei {} nicht lesbar", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("Geheimnis-Datei {} nicht lesbar", path.display()))?;
     Ok(text.trim().to_owned())
 }
 
@@ -127,12 +131,20 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(f) => {
-                anyhow::ensure!(f.exists(), "Konfigurationsdatei {} gibt es nicht", f.display());
+                anyhow::ensure!(
+                    f.exists(),
+                    "Konfigurationsdatei {} gibt es nicht",
+                    f.display()
+                );
                 fig = fig.merge(Toml::file(f));
             }
             None => fig = fig.merge(Toml::file("rathaus.toml")),
         }
-        fig = fig.merge(Env::prefixed("RATHAUS_").split("__").ignore(&["test_postgres_url", "bin"]));
+        fig = fig.merge(
+            Env::prefixed("RATHAUS_")
+                .split("__")
+                .ignore(&["test_postgres_url", "bin"]),
+        );
         let mut config: Config = fig.extract().context("Konfiguration ungültig")?;
         if let Some(l) = overrides.listen {
             config.listen = l;
@@ -146,7 +158,9 @@ impl Config {
         if let Some(f) = &config.http.csrf_secret_file {
             config.http.csrf_secret = Some(read_secret(f)?);
         }
-        if let BlobConfig::S3 { secret_access_key, .. } = &mut config.blobs
+        if let BlobConfig::S3 {
+            secret_access_key, ..
+        } = &mut config.blobs
             && let Ok(f) = std::env::var("RATHAUS_BLOBS__SECRET_ACCESS_KEY_FILE")
         {
             *secret_access_key = Some(read_secret(Path::new(&f))?);
@@ -166,7 +180,10 @@ impl Config {
     /// The CSRF secret: configured, or generated once into the data dir.
     pub fn csrf_secret(&self) -> Result<Vec<u8>> {
         if let Some(s) = &self.http.csrf_secret {
-            anyhow::ensure!(s.len() >= 32, "http.csrf_secret muss mindestens 32 Zeichen lang sein");
+            anyhow::ensure!(
+                s.len() >= 32,
+                "http.csrf_secret muss mindestens 32 Zeichen lang sein"
+            );
             return Ok(s.as_bytes().to_vec());
         }
         let dir = self.data_dir.join("secrets");
@@ -176,7 +193,8 @@ impl Config {
         {
             return Ok(existing);
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("{} nicht anlegbar", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("{} nicht anlegbar", dir.display()))?;
         let mut key = vec![0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
         write_private(&path, &key)?;

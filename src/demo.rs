@@ -8,13 +8,62 @@ use rathaus_storage::tenants::{SeedOutcome, TenantStore};
 
 /// (slug, name, kind, ARS, parent slug, primary colour). AGS follows from the ARS.
 const TENANTS: &[(&str, &str, TenantKind, &str, Option<&str>, &str)] = &[
-    ("nrw", "Nordrhein-Westfalen", TenantKind::Land, "050000000000", None, "#00506e"),
-    ("duesseldorf", "Landeshauptstadt Düsseldorf", TenantKind::Gemeinde, "051110000000", Some("nrw"), "#a3000b"),
-    ("koeln", "Stadt Köln", TenantKind::Gemeinde, "053150000000", Some("nrw"), "#8a1538"),
-    ("muenster", "Stadt Münster", TenantKind::Gemeinde, "055150000000", Some("nrw"), "#00576b"),
-    ("kreis-euskirchen", "Kreis Euskirchen", TenantKind::Kreis, "053660000000", Some("nrw"), "#1f5c2e"),
-    ("euskirchen", "Stadt Euskirchen", TenantKind::Gemeinde, "053660016016", Some("kreis-euskirchen"), "#2f4f8f"),
-    ("dahlem", "Gemeinde Dahlem", TenantKind::Gemeinde, "053660012012", Some("kreis-euskirchen"), "#4d5d1e"),
+    (
+        "nrw",
+        "Nordrhein-Westfalen",
+        TenantKind::Land,
+        "050000000000",
+        None,
+        "#00506e",
+    ),
+    (
+        "duesseldorf",
+        "Landeshauptstadt Düsseldorf",
+        TenantKind::Gemeinde,
+        "051110000000",
+        Some("nrw"),
+        "#a3000b",
+    ),
+    (
+        "koeln",
+        "Stadt Köln",
+        TenantKind::Gemeinde,
+        "053150000000",
+        Some("nrw"),
+        "#8a1538",
+    ),
+    (
+        "muenster",
+        "Stadt Münster",
+        TenantKind::Gemeinde,
+        "055150000000",
+        Some("nrw"),
+        "#00576b",
+    ),
+    (
+        "kreis-euskirchen",
+        "Kreis Euskirchen",
+        TenantKind::Kreis,
+        "053660000000",
+        Some("nrw"),
+        "#1f5c2e",
+    ),
+    (
+        "euskirchen",
+        "Stadt Euskirchen",
+        TenantKind::Gemeinde,
+        "053660016016",
+        Some("kreis-euskirchen"),
+        "#2f4f8f",
+    ),
+    (
+        "dahlem",
+        "Gemeinde Dahlem",
+        TenantKind::Gemeinde,
+        "053660012012",
+        Some("kreis-euskirchen"),
+        "#4d5d1e",
+    ),
 ];
 
 /// The demo tenants as they are seeded.
@@ -23,7 +72,11 @@ pub fn tenants() -> Result<Vec<NewTenant>> {
         .iter()
         .map(|(slug, name, kind, ars, parent, color)| {
             let ars = Ars::parse(ars)?;
-            let display = if *kind == TenantKind::Land { format!("Land {name}") } else { (*name).to_owned() };
+            let display = if *kind == TenantKind::Land {
+                format!("Land {name}")
+            } else {
+                (*name).to_owned()
+            };
             Ok(NewTenant {
                 slug: TenantSlug::parse(slug)?,
                 name: (*name).to_owned(),
@@ -31,7 +84,10 @@ pub fn tenants() -> Result<Vec<NewTenant>> {
                 ags: ars.ags(),
                 ars,
                 parent: parent.map(TenantSlug::parse).transpose()?,
-                branding: Branding { primary_color: (*color).to_owned(), ..Branding::for_name(&display) },
+                branding: Branding {
+                    primary_color: (*color).to_owned(),
+                    ..Branding::for_name(&display)
+                },
                 modules: Module::ALL.to_vec(),
             })
         })

@@ -106,13 +106,22 @@ enum StaffCommand {
 }
 
 fn load(common: &Common, listen: Option<SocketAddr>) -> Result<Config> {
-    Config::load(common.config.as_deref(), &Overrides { listen, data_dir: common.data_dir.clone() })
+    Config::load(
+        common.config.as_deref(),
+        &Overrides {
+            listen,
+            data_dir: common.data_dir.clone(),
+        },
+    )
 }
 
 fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -122,8 +131,12 @@ fn init_tracing(config: &Config) {
 
 async fn connect(config: &Config) -> Result<Db> {
     let url = config.database_url()?;
-    let db = Db::connect(&url, config.database.max_connections, Duration::from_secs(config.database.connect_timeout_secs))
-        .await?;
+    let db = Db::connect(
+        &url,
+        config.database.max_connections,
+        Duration::from_secs(config.database.connect_timeout_secs),
+    )
+    .await?;
     tracing::info!(database = %redact_url(&url), backend = db.backend().as_str(), "database connected");
     Ok(db)
 }
@@ -159,7 +172,9 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "listening");
     println!("Rathaus bereit: http://{addr}/");
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(grace)).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal(grace))
+        .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -198,12 +213,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let config = load(&common, None)?;
             let db = connect(&config).await?;
             let n = db.migrate().await?;
-            println!("{n} Migration(en) angewendet; Schema aktuell ({} bekannt).", Db::known_migrations());
+            println!(
+                "{n} Migration(en) angewendet; Schema aktuell ({} bekannt).",
+                Db::known_migrations()
+            );
         }
-        Command::Audit { command: AuditCommand::Verify { json, common } } => {
+        Command::Audit {
+            command: AuditCommand::Verify { json, common },
+        } => {
             let config = load(&common, None)?;
             let db = connect(&config).await?;
-            let report = AuditStore::new(db).verify(|n| eprintln!("… {n} Einträge geprüft")).await?;
+            let report = AuditStore::new(db)
+                .verify(|n| eprintln!("… {n} Einträge geprüft"))
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else if report.problems.is_empty() {
@@ -212,19 +234,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     report.checked, report.last_hash, report.last_seq
                 );
             } else {
-                println!("Protokoll MANIPULIERT: {} Einträge geprüft, {} Befund(e):", report.checked, report.problems.len());
+                println!(
+                    "Protokoll MANIPULIERT: {} Einträge geprüft, {} Befund(e):",
+                    report.checked,
+                    report.problems.len()
+                );
                 for p in &report.problems {
                     println!("  - {p}");
                 }
             }
-            return Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
         Command::Staff {
-            command: StaffCommand::Token { tenant, user, office, role, valid_hours, common },
+            command:
+                StaffCommand::Token {
+                    tenant,
+                    user,
+                    office,
+                    role,
+                    valid_hours,
+                    common,
+                },
         } => {
             let config = load(&common, None)?;
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            anyhow::ensure!((1..=24 * 366).contains(&valid_hours), "--valid-hours muss zwischen 1 und 8784 liegen");
+            anyhow::ensure!(
+                (1..=24 * 366).contains(&valid_hours),
+                "--valid-hours muss zwischen 1 und 8784 liegen"
+            );
             let db = connect(&config).await?;
             db.migrate().await?;
             let t = match TenantStore::new(db.clone()).get(&tenant).await {
@@ -232,7 +273,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 other => other?,
             };
             let token = StaffStore::new(db)
-                .issue_token(t.id, &user, &office, role, chrono::Duration::hours(valid_hours))
+                .issue_token(
+                    t.id,
+                    &user,
+                    &office,
+                    role,
+                    chrono::Duration::hours(valid_hours),
+                )
                 .await?;
             println!("{token}");
         }
@@ -242,7 +289,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Fehler: Laufzeitumgebung nicht startbar: {e}");

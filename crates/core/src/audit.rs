@@ -71,7 +71,16 @@ pub fn entry_hash(
     let mut h = Sha256::new();
     h.update(b"rathaus-audit-v1");
     h.update(seq.to_be_bytes());
-    for field in [at, actor, action, tenant.unwrap_or("\u{0}"), object_type, object_id, details, prev_hash] {
+    for field in [
+        at,
+        actor,
+        action,
+        tenant.unwrap_or("\u{0}"),
+        object_type,
+        object_id,
+        details,
+        prev_hash,
+    ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
@@ -129,10 +138,16 @@ impl std::fmt::Display for ChainProblem {
         match self {
             Self::Altered { seq } => write!(f, "Eintrag {seq} wurde verändert (Hash stimmt nicht)"),
             Self::BrokenLink { seq } => {
-                write!(f, "Eintrag {seq} verweist nicht auf seinen Vorgänger (Vorgänger verändert oder gelöscht)")
+                write!(
+                    f,
+                    "Eintrag {seq} verweist nicht auf seinen Vorgänger (Vorgänger verändert oder gelöscht)"
+                )
             }
             Self::Gap { expected, found } => {
-                write!(f, "Lücke in der Kette: erwartet Eintrag {expected}, gefunden {found} (Einträge gelöscht)")
+                write!(
+                    f,
+                    "Lücke in der Kette: erwartet Eintrag {expected}, gefunden {found} (Einträge gelöscht)"
+                )
             }
             Self::HeadMismatch { head_seq, last_seq } => write!(
                 f,
@@ -153,7 +168,12 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_owned(), checked: 0, problems: Vec::new() }
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+            checked: 0,
+            problems: Vec::new(),
+        }
     }
 }
 
@@ -175,7 +195,10 @@ impl ChainVerifier {
     pub fn push(&mut self, e: &AuditEntry) {
         self.checked += 1;
         if e.seq != self.expected_seq {
-            self.problems.push(ChainProblem::Gap { expected: self.expected_seq, found: e.seq });
+            self.problems.push(ChainProblem::Gap {
+                expected: self.expected_seq,
+                found: e.seq,
+            });
         }
         if e.prev_hash != self.prev_hash {
             self.problems.push(ChainProblem::BrokenLink { seq: e.seq });
@@ -191,9 +214,15 @@ impl ChainVerifier {
     pub fn finish(mut self, head_seq: i64, head_hash: &str) -> ChainReport {
         let last_seq = self.expected_seq - 1;
         if head_seq != last_seq || head_hash != self.prev_hash {
-            self.problems.push(ChainProblem::HeadMismatch { head_seq, last_seq });
+            self.problems
+                .push(ChainProblem::HeadMismatch { head_seq, last_seq });
         }
-        ChainReport { checked: self.checked, last_seq, last_hash: self.prev_hash, problems: self.problems }
+        ChainReport {
+            checked: self.checked,
+            last_seq,
+            last_hash: self.prev_hash,
+            problems: self.problems,
+        }
     }
 }
 
@@ -245,14 +274,28 @@ mod tests {
         let head = c[4].hash.clone();
         let mut altered = c.clone();
         altered[2].actor = "mallory".into();
-        assert_eq!(verify(&altered, (5, &head)).problems, vec![ChainProblem::Altered { seq: 3 }]);
+        assert_eq!(
+            verify(&altered, (5, &head)).problems,
+            vec![ChainProblem::Altered { seq: 3 }]
+        );
 
         let mut deleted = c.clone();
         deleted.remove(1);
         let p = verify(&deleted, (5, &head)).problems;
-        assert!(p.contains(&ChainProblem::Gap { expected: 2, found: 3 }) && p.contains(&ChainProblem::BrokenLink { seq: 3 }));
+        assert!(
+            p.contains(&ChainProblem::Gap {
+                expected: 2,
+                found: 3
+            }) && p.contains(&ChainProblem::BrokenLink { seq: 3 })
+        );
 
         let truncated = &c[..4];
-        assert_eq!(verify(truncated, (5, &head)).problems, vec![ChainProblem::HeadMismatch { head_seq: 5, last_seq: 4 }]);
+        assert_eq!(
+            verify(truncated, (5, &head)).problems,
+            vec![ChainProblem::HeadMismatch {
+                head_seq: 5,
+                last_seq: 4
+            }]
+        );
     }
 }

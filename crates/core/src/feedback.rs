@@ -81,7 +81,10 @@ impl NewFeedback {
     pub fn validate(mut self) -> Result<Self, FeedbackError> {
         self.message = self.message.trim().to_owned();
         self.page = self.page.trim().chars().take(500).collect();
-        self.contact = self.contact.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        self.contact = self
+            .contact
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
         if self.message.is_empty() {
             return Err(FeedbackError::EmptyMessage);
         }
@@ -90,7 +93,8 @@ impl NewFeedback {
         }
         if let Some(c) = &self.contact {
             let valid = c.len() <= 254
-                && c.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+                && c.split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
                 && !c.chars().any(char::is_whitespace);
             if !valid {
                 return Err(FeedbackError::Contact);

@@ -38,7 +38,11 @@ pub enum KeyError {
 
 fn check(kind: &'static str, len: usize, value: &str) -> Result<(), KeyError> {
     if value.len() != len || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(KeyError::Format { kind, len, value: value.to_owned() });
+        return Err(KeyError::Format {
+            kind,
+            len,
+            value: value.to_owned(),
+        });
     }
     let land: u8 = value[..2].parse().unwrap_or(0);
     if !(1..=16).contains(&land) {
@@ -92,7 +96,10 @@ impl Ars {
         if self.ags() == *ags {
             Ok(())
         } else {
-            Err(KeyError::Mismatch { ags: ags.0.clone(), ars: self.0.clone() })
+            Err(KeyError::Mismatch {
+                ags: ags.0.clone(),
+                ars: self.0.clone(),
+            })
         }
     }
 }
@@ -130,15 +137,27 @@ mod tests {
         assert_eq!(ars.ags().as_str(), "05366012");
         assert!(ars.check_ags(&Ags::parse("05366012").unwrap()).is_ok());
         assert!(ars.check_ags(&Ags::parse("05366016").unwrap()).is_err());
-        assert_eq!(Ars::parse("053150000000").unwrap().ags().as_str(), "05315000");
+        assert_eq!(
+            Ars::parse("053150000000").unwrap().ags().as_str(),
+            "05315000"
+        );
     }
 
     #[test]
     fn malformed_keys_are_refused() {
-        assert!(matches!(Ags::parse("0531500"), Err(KeyError::Format { .. })));
-        assert!(matches!(Ags::parse("0531500x"), Err(KeyError::Format { .. })));
+        assert!(matches!(
+            Ags::parse("0531500"),
+            Err(KeyError::Format { .. })
+        ));
+        assert!(matches!(
+            Ags::parse("0531500x"),
+            Err(KeyError::Format { .. })
+        ));
         assert!(matches!(Ags::parse("17000000"), Err(KeyError::Land(_))));
-        assert!(matches!(Ars::parse("00000000000"), Err(KeyError::Format { .. })));
+        assert!(matches!(
+            Ars::parse("00000000000"),
+            Err(KeyError::Format { .. })
+        ));
         assert!(serde_json::from_str::<Ags>("\"05315000\"").is_ok());
         assert!(serde_json::from_str::<Ags>("\"5315000\"").is_err());
     }

@@ -24,8 +24,14 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 6] =
-        [Self::Admin, Self::Sachbearbeitung, Self::Registratur, Self::Archiv, Self::Redaktion, Self::Kasse];
+    pub const ALL: [Role; 6] = [
+        Self::Admin,
+        Self::Sachbearbeitung,
+        Self::Registratur,
+        Self::Archiv,
+        Self::Redaktion,
+        Self::Kasse,
+    ];
 
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {

@@ -50,7 +50,19 @@ impl FromStr for TenantKind {
 }
 
 /// The modules (bounded contexts) a tenant can enable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Module {
     /// Service catalogue and search.
@@ -102,15 +114,30 @@ pub struct TenantSlug(String);
 
 /// Path segments that can never be tenant slugs because the web frontend uses them.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "api", "assets", "healthz", "readyz", "metrics", "static", "well-known", "barrierefreiheit",
-    "impressum", "datenschutz", "login", "logout", "admin", "favicon.ico", "robots.txt",
+    "api",
+    "assets",
+    "healthz",
+    "readyz",
+    "metrics",
+    "static",
+    "well-known",
+    "barrierefreiheit",
+    "impressum",
+    "datenschutz",
+    "login",
+    "logout",
+    "admin",
+    "favicon.ico",
+    "robots.txt",
 ];
 
 impl TenantSlug {
     /// Validates a slug.
     pub fn parse(value: &str) -> Result<Self, TenantError> {
         let ok = (2..=63).contains(&value.len())
-            && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !value.starts_with('-')
             && !value.ends_with('-')
             && !value.contains("--")
@@ -174,11 +201,21 @@ impl Branding {
         if self.display_name.trim().is_empty() || self.display_name.chars().count() > 120 {
             return Err(TenantError::Name);
         }
-        for (field, value) in [("primary_color", &self.primary_color), ("accent_color", &self.accent_color)] {
-            let rgb = parse_hex_color(value).ok_or_else(|| TenantError::Color { field, value: value.clone() })?;
+        for (field, value) in [
+            ("primary_color", &self.primary_color),
+            ("accent_color", &self.accent_color),
+        ] {
+            let rgb = parse_hex_color(value).ok_or_else(|| TenantError::Color {
+                field,
+                value: value.clone(),
+            })?;
             let ratio = contrast_ratio(rgb, (255, 255, 255));
             if ratio < 4.5 {
-                return Err(TenantError::Contrast { field, value: value.clone(), ratio });
+                return Err(TenantError::Contrast {
+                    field,
+                    value: value.clone(),
+                    ratio,
+                });
             }
         }
         Ok(())
@@ -198,7 +235,11 @@ pub fn parse_hex_color(value: &str) -> Option<(u8, u8, u8)> {
 fn relative_luminance((r, g, b): (u8, u8, u8)) -> f64 {
     let lin = |c: u8| {
         let c = f64::from(c) / 255.0;
-        if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
     };
     0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
 }
@@ -270,7 +311,10 @@ impl NewTenant {
             TenantKind::Gemeinde => &ags[5..] != "000" || &ags[3..5] != "00",
         };
         if !shape_ok {
-            return Err(TenantError::KindMismatch { kind: self.kind, ags: ags.to_owned() });
+            return Err(TenantError::KindMismatch {
+                kind: self.kind,
+                ags: ags.to_owned(),
+            });
         }
         if (self.kind == TenantKind::Land) != self.parent.is_none() {
             return Err(TenantError::Parent);
@@ -283,7 +327,9 @@ impl NewTenant {
 #[derive(Debug, Error, PartialEq)]
 pub enum TenantError {
     /// Bad slug.
-    #[error("ungültiger Kurzname {0:?}: 2–63 Kleinbuchstaben, Ziffern oder Bindestriche, nicht reserviert")]
+    #[error(
+        "ungültiger Kurzname {0:?}: 2–63 Kleinbuchstaben, Ziffern oder Bindestriche, nicht reserviert"
+    )]
     Slug(String),
     /// Unknown kind.
     #[error("unbekannte Art {0:?} (erlaubt: land, kreis, gemeinde)")]
@@ -314,7 +360,9 @@ pub enum TenantError {
         value: String,
     },
     /// Too little contrast.
-    #[error("{field}: {value} hat gegen Weiß nur ein Kontrastverhältnis von {ratio:.2}:1 (WCAG AA verlangt 4,5:1)")]
+    #[error(
+        "{field}: {value} hat gegen Weiß nur ein Kontrastverhältnis von {ratio:.2}:1 (WCAG AA verlangt 4,5:1)"
+    )]
     Contrast {
         /// Field name.
         field: &'static str,
@@ -352,7 +400,10 @@ mod tests {
         let mut t = koeln();
         t.kind = TenantKind::Land;
         t.parent = None;
-        assert!(matches!(t.validate(), Err(TenantError::KindMismatch { .. })));
+        assert!(matches!(
+            t.validate(),
+            Err(TenantError::KindMismatch { .. })
+        ));
         let mut t = koeln();
         t.parent = None;
         assert_eq!(t.validate(), Err(TenantError::Parent));
@@ -361,7 +412,9 @@ mod tests {
     #[test]
     fn slugs() {
         assert!(TenantSlug::parse("rhein-sieg-kreis").is_ok());
-        for bad in ["", "a", "Koeln", "köln", "-x", "x-", "a--b", "api", "metrics"] {
+        for bad in [
+            "", "a", "Koeln", "köln", "-x", "x-", "a--b", "api", "metrics",
+        ] {
             assert!(TenantSlug::parse(bad).is_err(), "{bad}");
         }
     }

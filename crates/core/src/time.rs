@@ -14,5 +14,7 @@ pub fn format_ts(ts: DateTime<Utc>) -> String {
 
 /// Parses a stored timestamp.
 pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }

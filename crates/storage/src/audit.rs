@@ -19,7 +19,8 @@ pub async fn append(conn: &mut AnyConnection, entry: &NewAuditEntry) -> Result<A
     let seq: i64 = row.try_get(0)?;
     let prev_hash: String = row.try_get(1)?;
     let at = now_text();
-    let details = serde_json::to_string(&entry.details).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let details =
+        serde_json::to_string(&entry.details).map_err(|e| StorageError::Invalid(e.to_string()))?;
     let hash = entry_hash(
         seq,
         &at,
@@ -47,7 +48,10 @@ pub async fn append(conn: &mut AnyConnection, entry: &NewAuditEntry) -> Result<A
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *conn).await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
     Ok(AuditEntry {
         seq,
         at,
@@ -129,7 +133,12 @@ impl AuditStore {
             None => (-1, String::new()),
         };
         let mut verifier = ChainVerifier::default();
-        let mut rows = sqlx::query(concat!("SELECT ", columns!(), " FROM audit_log ORDER BY seq")).fetch(self.db.pool());
+        let mut rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM audit_log ORDER BY seq"
+        ))
+        .fetch(self.db.pool());
         let mut n = 0u64;
         while let Some(row) = rows.try_next().await? {
             verifier.push(&from_row(&row)?);

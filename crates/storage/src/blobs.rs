@@ -54,11 +54,19 @@ impl Blobs {
         let store: Arc<dyn ObjectStore> = match config {
             BlobConfig::Local => {
                 let dir = data_dir.join("blobs");
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| StorageError::Config(format!("Ablage {} nicht anlegbar: {e}", dir.display())))?;
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    StorageError::Config(format!("Ablage {} nicht anlegbar: {e}", dir.display()))
+                })?;
                 Arc::new(LocalFileSystem::new_with_prefix(&dir)?)
             }
-            BlobConfig::S3 { bucket, endpoint, region, access_key_id, secret_access_key, allow_http } => {
+            BlobConfig::S3 {
+                bucket,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+            } => {
                 let mut b = AmazonS3Builder::new()
                     .with_bucket_name(bucket)
                     .with_region(region)
@@ -85,12 +93,15 @@ impl Blobs {
     }
 
     fn path(key: &str) -> Result<Path> {
-        Path::parse(key).map_err(|e| StorageError::Invalid(format!("ungültiger Ablageschlüssel {key:?}: {e}")))
+        Path::parse(key)
+            .map_err(|e| StorageError::Invalid(format!("ungültiger Ablageschlüssel {key:?}: {e}")))
     }
 
     /// Stores `data` under `key`, replacing what was there.
     pub async fn put(&self, key: &str, data: Bytes) -> Result<()> {
-        self.store.put(&Self::path(key)?, PutPayload::from_bytes(data)).await?;
+        self.store
+            .put(&Self::path(key)?, PutPayload::from_bytes(data))
+            .await?;
         Ok(())
     }
 
@@ -98,7 +109,9 @@ impl Blobs {
     pub async fn get(&self, key: &str) -> Result<Bytes> {
         match self.store.get(&Self::path(key)?).await {
             Ok(r) => Ok(r.bytes().await?),
-            Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound(format!("Datei {key}"))),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(StorageError::NotFound(format!("Datei {key}")))
+            }
             Err(e) => Err(e.into()),
         }
     }

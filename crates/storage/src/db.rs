@@ -50,7 +50,11 @@ impl Db {
     /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`) and checks the connection.
     ///
     /// Fails within `connect_timeout` with an error naming the (redacted) URL.
-    pub async fn connect(url: &str, max_connections: u32, connect_timeout: Duration) -> Result<Self> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        connect_timeout: Duration,
+    ) -> Result<Self> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = if url.starts_with("sqlite:") {
@@ -63,9 +67,15 @@ impl Db {
                 redact_url(url)
             )));
         };
-        let options = AnyConnectOptions::from_str(url)
-            .map_err(|e| StorageError::Config(format!("Datenbank-URL {} ist ungültig: {e}", redact_url(url))))?;
-        let mut pool = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(connect_timeout);
+        let options = AnyConnectOptions::from_str(url).map_err(|e| {
+            StorageError::Config(format!(
+                "Datenbank-URL {} ist ungültig: {e}",
+                redact_url(url)
+            ))
+        })?;
+        let mut pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(connect_timeout);
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -79,16 +89,26 @@ impl Db {
             });
         }
         let pool = pool.connect_with(options).await.map_err(|e| {
-            StorageError::Config(format!("Datenbank {} ist nicht erreichbar: {e}", redact_url(url)))
+            StorageError::Config(format!(
+                "Datenbank {} ist nicht erreichbar: {e}",
+                redact_url(url)
+            ))
         })?;
         Ok(Self { pool, backend })
     }
 
     /// The SQLite URL for a file in `data_dir` (created if missing).
     pub fn sqlite_url(data_dir: &std::path::Path) -> Result<String> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StorageError::Config(format!("Datenverzeichnis {} nicht anlegbar: {e}", data_dir.display())))?;
-        Ok(format!("sqlite://{}?mode=rwc", data_dir.join("rathaus.db").display()))
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StorageError::Config(format!(
+                "Datenverzeichnis {} nicht anlegbar: {e}",
+                data_dir.display()
+            ))
+        })?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("rathaus.db").display()
+        ))
     }
 
     /// Applies all pending migrations; a second run changes nothing.

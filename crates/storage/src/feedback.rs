@@ -22,12 +22,18 @@ fn from_row(row: &AnyRow) -> Result<Feedback> {
     let tenant: String = row.try_get("tenant_id")?;
     let status: String = row.try_get("status")?;
     Ok(Feedback {
-        id: id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-        tenant: tenant.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        id: id
+            .parse()
+            .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        tenant: tenant
+            .parse()
+            .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
         page: row.try_get("page")?,
         message: row.try_get("message")?,
         contact: row.try_get("contact")?,
-        status: status.parse().map_err(|e: rathaus_core::feedback::FeedbackError| corrupt(e.to_string()))?,
+        status: status
+            .parse()
+            .map_err(|e: rathaus_core::feedback::FeedbackError| corrupt(e.to_string()))?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -47,20 +53,26 @@ impl FeedbackStore {
 
     /// Stores a validated report for `tenant`.
     pub async fn create(&self, tenant: TenantId, new: NewFeedback) -> Result<Feedback> {
-        let new = new.validate().map_err(|e| StorageError::Invalid(e.to_string()))?;
+        let new = new
+            .validate()
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
         let id = FeedbackId::new();
         let now = now_text();
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query(concat!("INSERT INTO accessibility_feedback (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"))
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .bind(&new.page)
-            .bind(&new.message)
-            .bind(new.contact.as_deref())
-            .bind(FeedbackStatus::Neu.as_str())
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(concat!(
+            "INSERT INTO accessibility_feedback (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .bind(&new.page)
+        .bind(&new.message)
+        .bind(new.contact.as_deref())
+        .bind(FeedbackStatus::Neu.as_str())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
         audit::append(
             &mut tx,
             &NewAuditEntry {
@@ -79,14 +91,18 @@ impl FeedbackStore {
 
     /// One report of `tenant`; reports of other tenants are not found.
     pub async fn get(&self, tenant: TenantId, id: FeedbackId) -> Result<Feedback> {
-        sqlx::query(concat!("SELECT ", columns!(), " FROM accessibility_feedback WHERE tenant_id = $1 AND id = $2"))
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .fetch_optional(self.db.pool())
-            .await?
-            .map(|r| from_row(&r))
-            .transpose()?
-            .ok_or_else(|| StorageError::NotFound(format!("Meldung {id}")))
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM accessibility_feedback WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .fetch_optional(self.db.pool())
+        .await?
+        .map(|r| from_row(&r))
+        .transpose()?
+        .ok_or_else(|| StorageError::NotFound(format!("Meldung {id}")))
     }
 
     /// Reports of `tenant`, newest first.

@@ -47,18 +47,23 @@ impl StaffStore {
     ) -> Result<String> {
         let login = login.trim();
         if login.is_empty() || login.len() > 100 || login.chars().any(char::is_whitespace) {
-            return Err(StorageError::Invalid(format!("ungültiger Anmeldename {login:?}")));
+            return Err(StorageError::Invalid(format!(
+                "ungültiger Anmeldename {login:?}"
+            )));
         }
         let office = office.trim();
         if office.is_empty() || office.chars().count() > 200 {
-            return Err(StorageError::Invalid("die Organisationseinheit darf nicht leer sein".into()));
+            return Err(StorageError::Invalid(
+                "die Organisationseinheit darf nicht leer sein".into(),
+            ));
         }
         let mut tx = self.db.pool().begin().await?;
-        let existing = sqlx::query("SELECT id FROM staff_users WHERE tenant_id = $1 AND login = $2")
-            .bind(tenant.to_string())
-            .bind(login)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing =
+            sqlx::query("SELECT id FROM staff_users WHERE tenant_id = $1 AND login = $2")
+                .bind(tenant.to_string())
+                .bind(login)
+                .fetch_optional(&mut *tx)
+                .await?;
         let now = now_text();
         let (staff_id, action) = match existing {
             Some(row) => {
@@ -144,10 +149,17 @@ impl StaffStore {
         let kind: String = row.try_get("kind")?;
         let role: String = row.try_get("role")?;
         Ok(Some(StaffPrincipal {
-            id: id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-            tenant: tenant.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            id: id
+                .parse()
+                .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            tenant: tenant
+                .parse()
+                .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
             tenant_slug: row.try_get("slug")?,
-            state_level: kind.parse::<TenantKind>().map_err(|e| corrupt(e.to_string()))? == TenantKind::Land,
+            state_level: kind
+                .parse::<TenantKind>()
+                .map_err(|e| corrupt(e.to_string()))?
+                == TenantKind::Land,
             login: row.try_get("login")?,
             office: row.try_get("office")?,
             role: role.parse().map_err(corrupt)?,

@@ -12,9 +12,12 @@ use sqlx::{AnyConnection, Row};
 /// The tenant query with a suffix (`WHERE …`, `ORDER BY …`), as one static SQL string.
 macro_rules! select {
     ($rest:literal) => {
-        concat!("SELECT t.id, t.slug, t.name, t.kind, t.ags, t.ars, p.slug AS parent_slug, \
+        concat!(
+            "SELECT t.id, t.slug, t.name, t.kind, t.ags, t.ars, p.slug AS parent_slug, \
     t.display_name, t.primary_color, t.accent_color, t.logo_key, t.modules, t.version \
-    FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ", $rest)
+    FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ",
+            $rest
+        )
     };
 }
 
@@ -38,7 +41,10 @@ fn from_row(row: &AnyRow) -> Result<Tenant> {
         kind: kind.parse().map_err(corrupt)?,
         ags: Ags::parse(&ags).map_err(corrupt)?,
         ars: Ars::parse(&ars).map_err(corrupt)?,
-        parent: parent.map(|p| TenantSlug::parse(&p)).transpose().map_err(corrupt)?,
+        parent: parent
+            .map(|p| TenantSlug::parse(&p))
+            .transpose()
+            .map_err(corrupt)?,
         branding: Branding {
             display_name: row.try_get("display_name")?,
             primary_color: row.try_get("primary_color")?,
@@ -86,7 +92,9 @@ impl TenantStore {
 
     /// All tenants, ordered by ARS (Land first, then each Kreis before its Gemeinden).
     pub async fn list(&self) -> Result<Vec<Tenant>> {
-        let rows = sqlx::query(select!("ORDER BY t.ars")).fetch_all(self.db.pool()).await?;
+        let rows = sqlx::query(select!("ORDER BY t.ars"))
+            .fetch_all(self.db.pool())
+            .await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -113,17 +121,23 @@ impl TenantStore {
     }
 
     async fn parent_id(conn: &mut AnyConnection, new: &NewTenant) -> Result<Option<String>> {
-        let Some(parent) = &new.parent else { return Ok(None) };
+        let Some(parent) = &new.parent else {
+            return Ok(None);
+        };
         let row = sqlx::query("SELECT id, kind, ags FROM tenants WHERE slug = $1")
             .bind(parent.as_str())
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or_else(|| StorageError::Invalid(format!("übergeordneter Mandant {parent} existiert nicht")))?;
+            .ok_or_else(|| {
+                StorageError::Invalid(format!("übergeordneter Mandant {parent} existiert nicht"))
+            })?;
         let kind: String = row.try_get(1)?;
         let ags: String = row.try_get(2)?;
         let kind: TenantKind = kind.parse().map_err(corrupt)?;
         let fits = match (kind, new.kind) {
-            (TenantKind::Land, TenantKind::Kreis | TenantKind::Gemeinde) => ags[..2] == new.ags.as_str()[..2],
+            (TenantKind::Land, TenantKind::Kreis | TenantKind::Gemeinde) => {
+                ags[..2] == new.ags.as_str()[..2]
+            }
             (TenantKind::Kreis, TenantKind::Gemeinde) => ags[..5] == new.ags.as_str()[..5],
             _ => false,
         };
@@ -140,7 +154,8 @@ impl TenantStore {
 
     /// Creates a tenant and records it in the audit trail.
     pub async fn create(&self, new: &NewTenant, actor: &str) -> Result<Tenant> {
-        new.validate().map_err(|e| StorageError::Invalid(e.to_string()))?;
+        new.validate()
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
         let mut tx = self.db.pool().begin().await?;
         let parent_id = Self::parent_id(&mut tx, new).await?;
         let id = TenantId::new();
@@ -192,26 +207,37 @@ impl TenantStore {
     ) -> Result<Tenant> {
         let mut tx = self.db.pool().begin().await?;
         // Take the write lock first (bump the version), then read and check.
-        let row = sqlx::query("UPDATE tenants SET version = version + 1 WHERE id = $1 RETURNING version")
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StorageError::NotFound(format!("Mandant {id}")))?;
+        let row =
+            sqlx::query("UPDATE tenants SET version = version + 1 WHERE id = $1 RETURNING version")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StorageError::NotFound(format!("Mandant {id}")))?;
         let new_version: i64 = row.try_get(0)?;
         if let Some(expected) = expected_version
             && expected != new_version - 1
         {
-            return Err(StorageError::VersionMismatch { expected, actual: new_version - 1 });
+            return Err(StorageError::VersionMismatch {
+                expected,
+                actual: new_version - 1,
+            });
         }
         let current = from_row(
-            &sqlx::query(select!("WHERE t.id = $1")).bind(id.to_string()).fetch_one(&mut *tx).await?,
+            &sqlx::query(select!("WHERE t.id = $1"))
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?,
         )?;
         let name = patch.name.clone().unwrap_or(current.name.clone());
         if name.trim().is_empty() || name.chars().count() > 120 {
-            return Err(StorageError::Invalid("der Name darf nicht leer und höchstens 120 Zeichen lang sein".into()));
+            return Err(StorageError::Invalid(
+                "der Name darf nicht leer und höchstens 120 Zeichen lang sein".into(),
+            ));
         }
         let branding = patch.branding.clone().unwrap_or(current.branding.clone());
-        branding.validate().map_err(|e| StorageError::Invalid(e.to_string()))?;
+        branding
+            .validate()
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
         let mut modules = patch.modules.clone().unwrap_or(current.modules.clone());
         modules.sort();
         modules.dedup();
@@ -251,7 +277,13 @@ impl TenantStore {
     }
 
     /// Records that a logo was stored under `key` (in the blob store) with its content type.
-    pub async fn set_logo(&self, id: TenantId, key: &str, content_type: &str, actor: &str) -> Result<()> {
+    pub async fn set_logo(
+        &self,
+        id: TenantId,
+        key: &str,
+        content_type: &str,
+        actor: &str,
+    ) -> Result<()> {
         let mut tx = self.db.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE tenants SET logo_key = $1, logo_content_type = $2, version = version + 1, updated_at = $3 \
@@ -317,7 +349,8 @@ impl TenantStore {
         {
             return Ok(SeedOutcome::Unchanged);
         }
-        new.validate().map_err(|e| StorageError::Invalid(e.to_string()))?;
+        new.validate()
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
         let mut tx = self.db.pool().begin().await?;
         let parent_id = Self::parent_id(&mut tx, new).await?;
         sqlx::query(

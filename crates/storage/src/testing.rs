@@ -13,7 +13,8 @@ pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/
 
 /// The base URL of the PostgreSQL test database.
 pub fn postgres_base_url() -> String {
-    std::env::var("RATHAUS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
+    std::env::var("RATHAUS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
 }
 
 /// A database that exists for the lifetime of this guard.
@@ -29,9 +30,14 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A fresh SQLite database in a new temporary directory.
     pub fn sqlite() -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("rathaus-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("rathaus-test-{}", uuid::Uuid::new_v4().simple()));
         let url = Db::sqlite_url(&dir)?;
-        Ok(Self { url, dir, schema: None })
+        Ok(Self {
+            url,
+            dir,
+            schema: None,
+        })
     }
 
     /// A fresh, empty schema in the PostgreSQL test database.
@@ -39,13 +45,21 @@ impl TestDatabase {
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         let base = postgres_base_url();
         let admin = Db::connect(&base, 1, Duration::from_secs(10)).await?;
-        admin.pool().execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await?;
+        admin
+            .pool()
+            .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .await?;
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options[search_path]={schema}");
-        let dir = std::env::temp_dir().join(format!("rathaus-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("rathaus-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).map_err(|e| crate::StorageError::Config(e.to_string()))?;
-        Ok(Self { url, dir, schema: Some(schema) })
+        Ok(Self {
+            url,
+            dir,
+            schema: Some(schema),
+        })
     }
 
     /// By name: `"sqlite"` or `"postgres"`.
@@ -70,10 +84,20 @@ impl Drop for TestDatabase {
         if let Some(schema) = self.schema.take() {
             // Drop runs outside any runtime guarantee: use a private runtime on a private thread.
             let handle = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
                 rt.block_on(async move {
-                    if let Ok(db) = Db::connect(&postgres_base_url(), 1, Duration::from_secs(10)).await {
-                        let _ = db.pool().execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await;
+                    if let Ok(db) =
+                        Db::connect(&postgres_base_url(), 1, Duration::from_secs(10)).await
+                    {
+                        let _ = db
+                            .pool()
+                            .execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                            .await;
                         db.close().await;
                     }
                 });

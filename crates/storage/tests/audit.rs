@@ -24,19 +24,47 @@ async fn chain_detects_tampering(db: Db, _t: &TestDatabase) {
     assert!(ok.problems.is_empty(), "{:?}", ok.problems);
     assert_eq!(ok.checked, 6);
 
-    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let r = audit.verify(|_| {}).await.unwrap();
     assert_eq!(r.problems, vec![ChainProblem::Altered { seq: 3 }]);
-    sqlx::query("UPDATE audit_log SET actor = 'test' WHERE seq = 3").execute(db.pool()).await.unwrap();
-    assert!(audit.verify(|_| {}).await.unwrap().problems.is_empty(), "restoring the value restores the chain");
+    sqlx::query("UPDATE audit_log SET actor = 'test' WHERE seq = 3")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(
+        audit.verify(|_| {}).await.unwrap().problems.is_empty(),
+        "restoring the value restores the chain"
+    );
 
-    sqlx::query("DELETE FROM audit_log WHERE seq = 6").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 6")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let r = audit.verify(|_| {}).await.unwrap();
-    assert_eq!(r.problems, vec![ChainProblem::HeadMismatch { head_seq: 6, last_seq: 5 }]);
+    assert_eq!(
+        r.problems,
+        vec![ChainProblem::HeadMismatch {
+            head_seq: 6,
+            last_seq: 5
+        }]
+    );
 
-    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let r = audit.verify(|_| {}).await.unwrap();
-    assert!(r.problems.contains(&ChainProblem::Gap { expected: 2, found: 3 }), "{:?}", r.problems);
+    assert!(
+        r.problems.contains(&ChainProblem::Gap {
+            expected: 2,
+            found: 3
+        }),
+        "{:?}",
+        r.problems
+    );
 }
 crate::on_both_backends!(tamper_t, chain_detects_tampering);
 
@@ -59,7 +87,9 @@ crate::on_both_backends!(concurrent_t, concurrent_appends_keep_one_chain);
 
 async fn failed_transaction_leaves_no_entry(db: Db, _t: &TestDatabase) {
     let mut tx = db.pool().begin().await.unwrap();
-    rathaus_storage::audit::append(&mut tx, &entry(1)).await.unwrap();
+    rathaus_storage::audit::append(&mut tx, &entry(1))
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     let r = AuditStore::new(db.clone()).verify(|_| {}).await.unwrap();
     assert_eq!((r.checked, r.last_seq), (0, 0));

@@ -25,7 +25,9 @@ macro_rules! on_both_backends {
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let t = rathaus_storage::testing::TestDatabase::postgres().await.expect("postgres test db (is PostgreSQL running on 127.0.0.1:5432?)");
+                let t = rathaus_storage::testing::TestDatabase::postgres()
+                    .await
+                    .expect("postgres test db (is PostgreSQL running on 127.0.0.1:5432?)");
                 let db = t.connect().await.expect("connect postgres");
                 super::$body(db, &t).await;
             }
@@ -33,7 +35,13 @@ macro_rules! on_both_backends {
     };
 }
 
-pub fn new_tenant(slug: &str, name: &str, kind: TenantKind, ars: &str, parent: Option<&str>) -> NewTenant {
+pub fn new_tenant(
+    slug: &str,
+    name: &str,
+    kind: TenantKind,
+    ars: &str,
+    parent: Option<&str>,
+) -> NewTenant {
     let ars = Ars::parse(ars).unwrap();
     NewTenant {
         slug: TenantSlug::parse(slug).unwrap(),
@@ -51,10 +59,34 @@ pub fn new_tenant(slug: &str, name: &str, kind: TenantKind, ars: &str, parent: O
 pub async fn seed_basic(db: &Db) -> TenantStore {
     let store = TenantStore::new(db.clone());
     for t in [
-        new_tenant("nrw", "Nordrhein-Westfalen", TenantKind::Land, "050000000000", None),
-        new_tenant("kreis-euskirchen", "Kreis Euskirchen", TenantKind::Kreis, "053660000000", Some("nrw")),
-        new_tenant("dahlem", "Gemeinde Dahlem", TenantKind::Gemeinde, "053660012012", Some("kreis-euskirchen")),
-        new_tenant("koeln", "Stadt Köln", TenantKind::Gemeinde, "053150000000", Some("nrw")),
+        new_tenant(
+            "nrw",
+            "Nordrhein-Westfalen",
+            TenantKind::Land,
+            "050000000000",
+            None,
+        ),
+        new_tenant(
+            "kreis-euskirchen",
+            "Kreis Euskirchen",
+            TenantKind::Kreis,
+            "053660000000",
+            Some("nrw"),
+        ),
+        new_tenant(
+            "dahlem",
+            "Gemeinde Dahlem",
+            TenantKind::Gemeinde,
+            "053660012012",
+            Some("kreis-euskirchen"),
+        ),
+        new_tenant(
+            "koeln",
+            "Stadt Köln",
+            TenantKind::Gemeinde,
+            "053150000000",
+            Some("nrw"),
+        ),
     ] {
         store.create(&t, "test").await.expect("create tenant");
     }

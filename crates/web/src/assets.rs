@@ -8,10 +8,26 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("rathaus.css", "text/css; charset=utf-8", include_bytes!("../assets/rathaus.css")),
-    ("api-docs.css", "text/css; charset=utf-8", include_bytes!("../assets/api-docs.css")),
-    ("api-docs.js", "text/javascript; charset=utf-8", include_bytes!("../assets/api-docs.js")),
-    ("vendor/swagger-ui/swagger-ui.css", "text/css; charset=utf-8", include_bytes!("../assets/vendor/swagger-ui/swagger-ui.css")),
+    (
+        "rathaus.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/rathaus.css"),
+    ),
+    (
+        "api-docs.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/api-docs.css"),
+    ),
+    (
+        "api-docs.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/api-docs.js"),
+    ),
+    (
+        "vendor/swagger-ui/swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/vendor/swagger-ui/swagger-ui.css"),
+    ),
     (
         "vendor/swagger-ui/swagger-ui-bundle.js",
         "text/javascript; charset=utf-8",
@@ -27,7 +43,10 @@ pub fn router() -> Router<AppState> {
 async fn asset(Path(path): Path<String>) -> Response {
     match FILES.iter().find(|(p, _, _)| *p == path) {
         Some((_, content_type, body)) => (
-            [(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=3600")],
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
             *body,
         )
             .into_response(),

@@ -15,17 +15,25 @@ pub struct Staff(pub StaffPrincipal);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or_else(Problem::unauthenticated)?;
         match state.staff.authenticate(token).await? {
             Some(p) => Ok(Staff(p)),
-            None => Err(Problem::unauthenticated().detail("Das Token ist unbekannt oder abgelaufen.")),
+            None => {
+                Err(Problem::unauthenticated().detail("Das Token ist unbekannt oder abgelaufen."))
+            }
         }
     }
 }
@@ -38,11 +46,19 @@ impl Staff {
 
     /// Like [`Staff::require`] with a tenant id.
     pub fn require_id(&self, tenant: TenantId, roles: &[Role]) -> Result<(), Problem> {
-        if self.0.may(tenant, roles) { Ok(()) } else { Err(Problem::forbidden()) }
+        if self.0.may(tenant, roles) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden())
+        }
     }
 
     /// Ensures the principal is an administrator of a Land (manages all tenants).
     pub fn require_state_admin(&self) -> Result<(), Problem> {
-        if self.0.state_level && self.0.role == Role::Admin { Ok(()) } else { Err(Problem::forbidden()) }
+        if self.0.state_level && self.0.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(Problem::forbidden())
+        }
     }
 }

@@ -17,13 +17,16 @@ pub const FIELD: &str = "csrf";
 const COOKIE: &str = "rathaus_csrf";
 
 fn sign(secret: &[u8], nonce: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts any key length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts any key length");
     mac.update(nonce.as_bytes());
     URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
 }
 
 fn valid(secret: &[u8], token: &str) -> bool {
-    let Some((nonce, sig)) = token.split_once('.') else { return false };
+    let Some((nonce, sig)) = token.split_once('.') else {
+        return false;
+    };
     let expected = sign(secret, nonce);
     constant_time_eq(expected.as_bytes(), sig.as_bytes())
 }
@@ -62,7 +65,9 @@ pub fn token(headers: &HeaderMap, secret: &[u8], secure: bool) -> (String, Optio
 /// Checks a submitted form token against the cookie.
 pub fn verify(headers: &HeaderMap, submitted: &str, secret: &[u8]) -> bool {
     match cookie_value(headers) {
-        Some(cookie) => valid(secret, &cookie) && constant_time_eq(cookie.as_bytes(), submitted.as_bytes()),
+        Some(cookie) => {
+            valid(secret, &cookie) && constant_time_eq(cookie.as_bytes(), submitted.as_bytes())
+        }
         None => false,
     }
 }
@@ -73,7 +78,10 @@ mod tests {
 
     fn with_cookie(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_str(&format!("a=b; {COOKIE}={v}")).unwrap());
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=b; {COOKIE}={v}")).unwrap(),
+        );
         h
     }
 
@@ -85,9 +93,16 @@ mod tests {
         let h = with_cookie(&t);
         assert!(verify(&h, &t, &secret));
         let (again, set) = token(&h, &secret, false);
-        assert_eq!((again.as_str(), set), (t.as_str(), None), "existing cookie is reused");
+        assert_eq!(
+            (again.as_str(), set),
+            (t.as_str(), None),
+            "existing cookie is reused"
+        );
         assert!(!verify(&h, "x.y", &secret), "field must equal cookie");
-        assert!(!verify(&HeaderMap::new(), &t, &secret), "no cookie, no post");
+        assert!(
+            !verify(&HeaderMap::new(), &t, &secret),
+            "no cookie, no post"
+        );
         // A cookie planted by an attacker (not signed by us) is refused even if the field matches.
         let forged = "abc.def";
         assert!(!verify(&with_cookie(forged), forged, &secret));

@@ -22,16 +22,23 @@ pub use problem::Problem;
 pub use state::{AppState, WebConfig};
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::limit::RequestBodyLimitLayer;
 
 /// Builds the complete router with all layers.
 pub fn router(state: AppState) -> Router {
-    let api = api::router().layer(axum::middleware::from_fn(problem::api_errors_as_problems));
+    // Refuse bodies by their declared length before reading them (and cap streamed ones);
+    // inside the API the refusal becomes problem+json.
+    let max = state.config.max_body_bytes;
+    let limit = || (DefaultBodyLimit::max(max), RequestBodyLimitLayer::new(max));
+    let api = api::router()
+        .layer(limit())
+        .layer(axum::middleware::from_fn(problem::api_errors_as_problems));
     let app = Router::new()
         .merge(ops::router())
         .merge(assets::router())
+        .merge(html::router().layer(limit()))
         .nest("/api", api)
-        .merge(html::router())
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state.clone());
     layers::apply(app, &state)
 }

@@ -69,13 +69,22 @@ impl Problem {
 
     /// 400 for invalid input.
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid-input", "Ungültige Eingabe").detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-input",
+            "Ungültige Eingabe",
+        )
+        .detail(detail)
     }
 
     /// 401.
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Anmeldung erforderlich")
-            .detail("Dieser Aufruf braucht ein gültiges Bearer-Token (Authorization: Bearer …).")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Anmeldung erforderlich",
+        )
+        .detail("Dieser Aufruf braucht ein gültiges Bearer-Token (Authorization: Bearer …).")
     }
 
     /// 403.
@@ -100,9 +109,13 @@ impl IntoResponse for Problem {
         let status = self.status_code();
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"rathaus\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"rathaus\""),
+            );
         }
         res.extensions_mut().insert(self);
         res
@@ -136,7 +149,11 @@ pub async fn api_errors_as_problems(req: Request, next: Next) -> Response {
         .get::<axum::extract::OriginalUri>()
         .map(|u| u.path().to_owned())
         .unwrap_or_else(|| req.uri().path().to_owned());
-    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -146,23 +163,43 @@ pub async fn api_errors_as_problems(req: Request, next: Next) -> Response {
         Some(p) => p.clone(),
         None => {
             let (code, title, detail) = match status {
-                StatusCode::NOT_FOUND => ("not-found", "Nicht gefunden", "Diesen API-Pfad gibt es nicht."),
-                StatusCode::METHOD_NOT_ALLOWED => {
-                    ("method-not-allowed", "Methode nicht erlaubt", "Dieser Pfad unterstützt diese HTTP-Methode nicht.")
-                }
-                StatusCode::PAYLOAD_TOO_LARGE => {
-                    ("payload-too-large", "Anfrage zu groß", "Der Inhalt der Anfrage überschreitet die zulässige Größe.")
-                }
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                    ("unsupported-media-type", "Nicht unterstützter Inhaltstyp", "Erwartet wird application/json.")
-                }
-                s if s.is_server_error() => ("internal", "Interner Fehler", "Ein unerwarteter Fehler ist aufgetreten."),
-                _ => ("invalid-input", "Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."),
+                StatusCode::NOT_FOUND => (
+                    "not-found",
+                    "Nicht gefunden",
+                    "Diesen API-Pfad gibt es nicht.",
+                ),
+                StatusCode::METHOD_NOT_ALLOWED => (
+                    "method-not-allowed",
+                    "Methode nicht erlaubt",
+                    "Dieser Pfad unterstützt diese HTTP-Methode nicht.",
+                ),
+                StatusCode::PAYLOAD_TOO_LARGE => (
+                    "payload-too-large",
+                    "Anfrage zu groß",
+                    "Der Inhalt der Anfrage überschreitet die zulässige Größe.",
+                ),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                    "unsupported-media-type",
+                    "Nicht unterstützter Inhaltstyp",
+                    "Erwartet wird application/json.",
+                ),
+                s if s.is_server_error() => (
+                    "internal",
+                    "Interner Fehler",
+                    "Ein unerwarteter Fehler ist aufgetreten.",
+                ),
+                _ => (
+                    "invalid-input",
+                    "Ungültige Anfrage",
+                    "Die Anfrage konnte nicht verarbeitet werden.",
+                ),
             };
             let mut p = Problem::new(status, code, title).detail(detail);
             // Keep the framework's own explanation of a rejected path or query parameter.
             if status == StatusCode::BAD_REQUEST {
-                let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
+                let body = axum::body::to_bytes(res.into_body(), 4096)
+                    .await
+                    .unwrap_or_default();
                 if let Ok(text) = std::str::from_utf8(&body)
                     && !text.is_empty()
                 {

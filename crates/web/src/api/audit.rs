@@ -30,5 +30,10 @@ pub async fn list(
     let t = tenant_or_404(&state, &slug).await?;
     staff.require(&t, &[Role::Admin])?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(state.audit.list_for_tenant(&t.id.to_string(), limit).await?))
+    Ok(Json(
+        state
+            .audit
+            .list_for_tenant(&t.id.to_string(), limit)
+            .await?,
+    ))
 }

@@ -49,6 +49,13 @@ pub async fn update(
 ) -> Result<Json<Feedback>, Problem> {
     let t = tenant_or_404(&state, &slug).await?;
     staff.require(&t, &[Role::Redaktion])?;
-    let id: FeedbackId = id.parse().map_err(|_| Problem::not_found(format!("Meldung {id}")))?;
-    Ok(Json(state.feedback.set_status(t.id, id, input.status, &staff.0.actor()).await?))
+    let id: FeedbackId = id
+        .parse()
+        .map_err(|_| Problem::not_found(format!("Meldung {id}")))?;
+    Ok(Json(
+        state
+            .feedback
+            .set_status(t.id, id, input.status, &staff.0.actor())
+            .await?,
+    ))
 }

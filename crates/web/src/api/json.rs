@@ -25,13 +25,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Nicht unterstützter Inhaltstyp")
-                .detail("Erwartet wird Content-Type: application/json."));
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Nicht unterstützter Inhaltstyp",
+            )
+            .detail("Erwartet wird Content-Type: application/json."));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Anfrage zu groß")
-                    .detail("Der Inhalt der Anfrage überschreitet die zulässige Größe.")
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Anfrage zu groß",
+                )
+                .detail("Der Inhalt der Anfrage überschreitet die zulässige Größe.")
             } else {
                 Problem::invalid(rejection.body_text())
             }
@@ -47,6 +55,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let problem = Problem::invalid(format!("JSON ungültig: {inner}"));
-        if path == "." || path.is_empty() { problem } else { problem.field(path) }
+        if path == "." || path.is_empty() {
+            problem
+        } else {
+            problem.field(path)
+        }
     })
 }

@@ -8,6 +8,7 @@ mod tenants;
 
 pub use json::ApiJson;
 
+use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, patch};
@@ -19,10 +20,17 @@ pub fn router() -> Router<AppState> {
         .route("/docs", get(openapi::docs_page))
         .route("/probleme/{code}", get(openapi::problem_type))
         .route("/v1/tenants", get(tenants::list).post(tenants::create))
-        .route("/v1/tenants/{slug}", get(tenants::get_one).patch(tenants::update))
-        .route("/v1/tenants/{slug}/logo", axum::routing::put(tenants::put_logo))
+        .route(
+            "/v1/tenants/{slug}",
+            get(tenants::get_one).patch(tenants::update),
+        )
+        .route(
+            "/v1/tenants/{slug}/logo",
+            axum::routing::put(tenants::put_logo),
+        )
         .route("/v1/tenants/{slug}/feedback", get(feedback::list))
         .route("/v1/tenants/{slug}/feedback/{id}", patch(feedback::update))
         .route("/v1/tenants/{slug}/audit", get(audit::list))
         .route("/v1/me", get(tenants::me))
+        .fallback(|| async { Problem::not_found("Diesen API-Pfad gibt es nicht.") })
 }

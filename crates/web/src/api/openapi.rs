@@ -88,16 +88,56 @@ pub async fn docs_page() -> Html<String> {
 }
 
 const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
-    ("not-found", "Nicht gefunden", "Die Ressource oder der Mandant existiert nicht."),
-    ("invalid-input", "Ungültige Eingabe", "Die Eingabe verletzt eine Regel; `field` nennt das Feld."),
-    ("unauthenticated", "Anmeldung erforderlich", "Es fehlt ein gültiges Bearer-Token."),
-    ("forbidden", "Keine Berechtigung", "Das Token gehört zu einem anderen Mandanten oder einer Rolle ohne dieses Recht."),
-    ("conflict", "Konflikt", "Ein eindeutiger Wert (z. B. Kurzname, AGS) ist bereits vergeben."),
-    ("version-mismatch", "Zwischenzeitlich geändert", "If-Match nennt eine veraltete Version."),
-    ("payload-too-large", "Anfrage zu groß", "Der Inhalt überschreitet die zulässige Größe."),
-    ("unsupported-media-type", "Nicht unterstützter Inhaltstyp", "Erwartet wird application/json."),
-    ("method-not-allowed", "Methode nicht erlaubt", "Der Pfad unterstützt die HTTP-Methode nicht."),
-    ("internal", "Interner Fehler", "Ein unerwarteter Fehler; die Request-ID hilft bei der Suche im Log."),
+    (
+        "not-found",
+        "Nicht gefunden",
+        "Die Ressource oder der Mandant existiert nicht.",
+    ),
+    (
+        "invalid-input",
+        "Ungültige Eingabe",
+        "Die Eingabe verletzt eine Regel; `field` nennt das Feld.",
+    ),
+    (
+        "unauthenticated",
+        "Anmeldung erforderlich",
+        "Es fehlt ein gültiges Bearer-Token.",
+    ),
+    (
+        "forbidden",
+        "Keine Berechtigung",
+        "Das Token gehört zu einem anderen Mandanten oder einer Rolle ohne dieses Recht.",
+    ),
+    (
+        "conflict",
+        "Konflikt",
+        "Ein eindeutiger Wert (z. B. Kurzname, AGS) ist bereits vergeben.",
+    ),
+    (
+        "version-mismatch",
+        "Zwischenzeitlich geändert",
+        "If-Match nennt eine veraltete Version.",
+    ),
+    (
+        "payload-too-large",
+        "Anfrage zu groß",
+        "Der Inhalt überschreitet die zulässige Größe.",
+    ),
+    (
+        "unsupported-media-type",
+        "Nicht unterstützter Inhaltstyp",
+        "Erwartet wird application/json.",
+    ),
+    (
+        "method-not-allowed",
+        "Methode nicht erlaubt",
+        "Der Pfad unterstützt die HTTP-Methode nicht.",
+    ),
+    (
+        "internal",
+        "Interner Fehler",
+        "Ein unerwarteter Fehler; die Request-ID hilft bei der Suche im Log.",
+    ),
 ];
 
 /// `GET /api/probleme/{code}`: what a problem type means.

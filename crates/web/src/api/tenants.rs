@@ -85,7 +85,9 @@ fn detail_response(status: StatusCode, t: &Tenant) -> Response {
 
 pub(crate) async fn tenant_or_404(state: &AppState, slug: &str) -> Result<Tenant, Problem> {
     state.tenants.get(slug).await.map_err(|e| match e {
-        rathaus_storage::StorageError::NotFound(_) => Problem::not_found(format!("Es gibt keinen Mandanten {slug:?}.")),
+        rathaus_storage::StorageError::NotFound(_) => {
+            Problem::not_found(format!("Es gibt keinen Mandanten {slug:?}."))
+        }
         other => other.into(),
     })
 }
@@ -102,7 +104,10 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<TenantSummar
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}", tag = "Mandanten",
     params(("slug" = String, Path, description = "Kurzname des Mandanten")),
     responses((status = 200, body = TenantDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_one(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, Problem> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, Problem> {
     let t = tenant_or_404(&state, &slug).await?;
     Ok(detail_response(StatusCode::OK, &t))
 }
@@ -145,7 +150,9 @@ pub async fn create(
     ApiJson(input): ApiJson<CreateTenant>,
 ) -> Result<Response, Problem> {
     staff.require_state_admin()?;
-    let branding = input.branding.unwrap_or_else(|| Branding::for_name(&input.name));
+    let branding = input
+        .branding
+        .unwrap_or_else(|| Branding::for_name(&input.name));
     let new = NewTenant {
         slug: input.slug,
         name: input.name,
@@ -173,9 +180,19 @@ pub struct UpdateTenant {
 }
 
 fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let text = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
-    text.parse().map(Some).map_err(|_| Problem::invalid("If-Match muss die Version als ETag enthalten, z. B. \"3\".").field("If-Match"))
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v
+        .to_str()
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"');
+    text.parse().map(Some).map_err(|_| {
+        Problem::invalid("If-Match muss die Version als ETag enthalten, z. B. \"3\".")
+            .field("If-Match")
+    })
 }
 
 /// Change a tenant's name, branding or modules (its admins, or admins of the Land).
@@ -195,8 +212,15 @@ pub async fn update(
     let t = tenant_or_404(&state, &slug).await?;
     staff.require(&t, &[Role::Admin])?;
     let expected = if_match(&headers)?;
-    let patch = TenantPatch { name: input.name, branding: input.branding, modules: input.modules };
-    let t = state.tenants.update(t.id, &patch, expected, &staff.0.actor()).await?;
+    let patch = TenantPatch {
+        name: input.name,
+        branding: input.branding,
+        modules: input.modules,
+    };
+    let t = state
+        .tenants
+        .update(t.id, &patch, expected, &staff.0.actor())
+        .await?;
     Ok(detail_response(StatusCode::OK, &t))
 }
 
@@ -228,14 +252,25 @@ pub async fn put_logo(
     let t = tenant_or_404(&state, &slug).await?;
     staff.require(&t, &[Role::Admin, Role::Redaktion])?;
     if body.len() > state.config.max_logo_bytes {
-        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Anfrage zu groß")
-            .detail(format!("Ein Logo darf höchstens {} KiB groß sein.", state.config.max_logo_bytes / 1024)));
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Anfrage zu groß",
+        )
+        .detail(format!(
+            "Ein Logo darf höchstens {} KiB groß sein.",
+            state.config.max_logo_bytes / 1024
+        )));
     }
-    let content_type = image_type(&body)
-        .ok_or_else(|| Problem::invalid("Das Logo muss ein PNG-, JPEG- oder WebP-Bild sein.").field("body"))?;
+    let content_type = image_type(&body).ok_or_else(|| {
+        Problem::invalid("Das Logo muss ein PNG-, JPEG- oder WebP-Bild sein.").field("body")
+    })?;
     let key = format!("tenants/{}/logo", t.id);
     state.blobs.put(&key, body).await?;
-    state.tenants.set_logo(t.id, &key, content_type, &staff.0.actor()).await?;
+    state
+        .tenants
+        .set_logo(t.id, &key, content_type, &staff.0.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -257,5 +292,10 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(staff: Staff) -> Json<Me> {
     let p = staff.0;
-    Json(Me { tenant: p.tenant_slug, login: p.login, office: p.office, role: p.role })
+    Json(Me {
+        tenant: p.tenant_slug,
+        login: p.login,
+        office: p.office,
+        role: p.role,
+    })
 }

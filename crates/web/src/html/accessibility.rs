@@ -29,10 +29,20 @@ pub struct FeedbackForm {
 }
 
 fn base(t: &Tenant, portal: bool) -> String {
-    if portal { "/".into() } else { format!("/{}/", t.slug) }
+    if portal {
+        "/".into()
+    } else {
+        format!("/{}/", t.slug)
+    }
 }
 
-fn form(t: &Tenant, portal: bool, token: &str, values: &FeedbackForm, error: Option<&str>) -> Markup {
+fn form(
+    t: &Tenant,
+    portal: bool,
+    token: &str,
+    values: &FeedbackForm,
+    error: Option<&str>,
+) -> Markup {
     let action = format!("{}barrierefreiheit", base(t, portal));
     html! {
         h1 { "Erklärung zur Barrierefreiheit" }
@@ -86,8 +96,15 @@ fn form(t: &Tenant, portal: bool, token: &str, values: &FeedbackForm, error: Opt
 }
 
 fn chrome<'a>(t: &'a Tenant, portal: bool) -> Chrome<'a> {
-    let c = if portal { Chrome::portal(Some(t)).crumb("Startseite", "/") } else { Chrome::tenant(t).crumb(t.name.clone(), format!("/{}/", t.slug)) };
-    c.crumb("Barrierefreiheit", format!("{}barrierefreiheit", base(t, portal)))
+    let c = if portal {
+        Chrome::portal(Some(t)).crumb("Startseite", "/")
+    } else {
+        Chrome::tenant(t).crumb(t.name.clone(), format!("/{}/", t.slug))
+    };
+    c.crumb(
+        "Barrierefreiheit",
+        format!("{}barrierefreiheit", base(t, portal)),
+    )
 }
 
 fn render_form(
@@ -99,21 +116,50 @@ fn render_form(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let (token, set_cookie) = csrf::token(headers, &state.config.csrf_secret, state.config.secure_cookies);
-    let title = if error.is_some() { "Fehler: Erklärung zur Barrierefreiheit" } else { "Erklärung zur Barrierefreiheit" };
-    let body = page(&chrome(t, portal), title, form(t, portal, &token, values, error));
+    let (token, set_cookie) = csrf::token(
+        headers,
+        &state.config.csrf_secret,
+        state.config.secure_cookies,
+    );
+    let title = if error.is_some() {
+        "Fehler: Erklärung zur Barrierefreiheit"
+    } else {
+        "Erklärung zur Barrierefreiheit"
+    };
+    let body = page(
+        &chrome(t, portal),
+        title,
+        form(t, portal, &token, values, error),
+    );
     let mut res = (status, Html(body.into_string())).into_response();
     if let Some(c) = set_cookie {
         res.headers_mut().insert(header::SET_COOKIE, c);
     }
-    res.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     res
 }
 
-async fn submit(state: &AppState, headers: &HeaderMap, t: &Tenant, portal: bool, input: FeedbackForm) -> Response {
+async fn submit(
+    state: &AppState,
+    headers: &HeaderMap,
+    t: &Tenant,
+    portal: bool,
+    input: FeedbackForm,
+) -> Response {
     if !csrf::verify(headers, &input.csrf, &state.config.csrf_secret) {
         let msg = "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte senden Sie es erneut.";
-        return render_form(state, headers, t, portal, &input, Some(msg), StatusCode::FORBIDDEN);
+        return render_form(
+            state,
+            headers,
+            t,
+            portal,
+            &input,
+            Some(msg),
+            StatusCode::FORBIDDEN,
+        );
     }
     let new = NewFeedback {
         page: input.page.clone(),
@@ -131,9 +177,15 @@ async fn submit(state: &AppState, headers: &HeaderMap, t: &Tenant, portal: bool,
             let body = page(&chrome(t, portal), "Meldung gesendet", content);
             (StatusCode::OK, Html(body.into_string())).into_response()
         }
-        Err(StorageError::Invalid(msg)) => {
-            render_form(state, headers, t, portal, &input, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        Err(StorageError::Invalid(msg)) => render_form(
+            state,
+            headers,
+            t,
+            portal,
+            &input,
+            Some(&msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(e) => internal_error(e),
     }
 }
@@ -141,20 +193,36 @@ async fn submit(state: &AppState, headers: &HeaderMap, t: &Tenant, portal: bool,
 async fn land_or_404(state: &AppState) -> Result<Tenant, Response> {
     match land(state).await? {
         (Some(l), _) => Ok(l),
-        (None, _) => Err(super::layout::error_page(StatusCode::NOT_FOUND, "Nicht eingerichtet", "Es ist noch kein Land eingerichtet.")),
+        (None, _) => Err(super::layout::error_page(
+            StatusCode::NOT_FOUND,
+            "Nicht eingerichtet",
+            "Es ist noch kein Land eingerichtet.",
+        )),
     }
 }
 
 /// `GET /barrierefreiheit`
 pub async fn portal_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match land_or_404(&state).await {
-        Ok(l) => render_form(&state, &headers, &l, true, &FeedbackForm::default(), None, StatusCode::OK),
+        Ok(l) => render_form(
+            &state,
+            &headers,
+            &l,
+            true,
+            &FeedbackForm::default(),
+            None,
+            StatusCode::OK,
+        ),
         Err(r) => r,
     }
 }
 
 /// `POST /barrierefreiheit`
-pub async fn portal_submit(State(state): State<AppState>, headers: HeaderMap, Form(input): Form<FeedbackForm>) -> Response {
+pub async fn portal_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(input): Form<FeedbackForm>,
+) -> Response {
     match land_or_404(&state).await {
         Ok(l) => submit(&state, &headers, &l, true, input).await,
         Err(r) => r,
@@ -162,9 +230,21 @@ pub async fn portal_submit(State(state): State<AppState>, headers: HeaderMap, Fo
 }
 
 /// `GET /{slug}/barrierefreiheit`
-pub async fn tenant_form(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+pub async fn tenant_form(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match super::tenant_page(&state, &slug).await {
-        Ok(t) => render_form(&state, &headers, &t, false, &FeedbackForm::default(), None, StatusCode::OK),
+        Ok(t) => render_form(
+            &state,
+            &headers,
+            &t,
+            false,
+            &FeedbackForm::default(),
+            None,
+            StatusCode::OK,
+        ),
         Err(r) => r,
     }
 }

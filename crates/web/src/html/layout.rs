@@ -18,11 +18,19 @@ pub struct Chrome<'a> {
 impl<'a> Chrome<'a> {
     /// Chrome for a tenant page.
     pub fn tenant(t: &'a Tenant) -> Self {
-        Self { tenant: Some(t), portal: false, trail: Vec::new() }
+        Self {
+            tenant: Some(t),
+            portal: false,
+            trail: Vec::new(),
+        }
     }
     /// Chrome for the state portal.
     pub fn portal(land: Option<&'a Tenant>) -> Self {
-        Self { tenant: land, portal: true, trail: Vec::new() }
+        Self {
+            tenant: land,
+            portal: true,
+            trail: Vec::new(),
+        }
     }
     /// Adds a breadcrumb.
     pub fn crumb(mut self, label: impl Into<String>, href: impl Into<String>) -> Self {
@@ -51,7 +59,11 @@ impl<'a> Chrome<'a> {
 pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
     let base = chrome.base();
     let site = chrome.site_name();
-    let full_title = if title == site { site.clone() } else { format!("{title} – {site}") };
+    let full_title = if title == site {
+        site.clone()
+    } else {
+        format!("{title} – {site}")
+    };
     html! {
         (DOCTYPE)
         html lang="de" {
@@ -117,7 +129,11 @@ pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
 
 /// A page without tenant context (e.g. documentation pages).
 pub fn plain_page(title: &str, content: Markup) -> Html<String> {
-    let chrome = Chrome { tenant: None, portal: false, trail: Vec::new() };
+    let chrome = Chrome {
+        tenant: None,
+        portal: false,
+        trail: Vec::new(),
+    };
     Html(page(&chrome, title, content).into_string())
 }
 

@@ -16,12 +16,18 @@ use rathaus_storage::StorageError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(start::portal))
-        .route("/barrierefreiheit", get(accessibility::portal_page).post(accessibility::portal_submit))
+        .route(
+            "/barrierefreiheit",
+            get(accessibility::portal_page).post(accessibility::portal_submit),
+        )
         .route("/{slug}", get(start::add_slash))
         .route("/{slug}/", get(start::tenant_start))
         .route("/{slug}/theme.css", get(start::theme_css))
         .route("/{slug}/logo", get(start::logo))
-        .route("/{slug}/barrierefreiheit", get(accessibility::tenant_form).post(accessibility::tenant_submit))
+        .route(
+            "/{slug}/barrierefreiheit",
+            get(accessibility::tenant_form).post(accessibility::tenant_submit),
+        )
         .fallback(not_found)
 }
 

@@ -43,7 +43,9 @@ pub async fn portal(State(state): State<AppState>) -> Response {
     };
     let chrome = Chrome::portal(land.as_ref());
     let children = |parent: &Tenant| -> Vec<&Tenant> {
-        all.iter().filter(|t| t.parent.as_ref() == Some(&parent.slug)).collect()
+        all.iter()
+            .filter(|t| t.parent.as_ref() == Some(&parent.slug))
+            .collect()
     };
     let content = html! {
         @match &land {
@@ -103,7 +105,10 @@ pub async fn tenant_start(State(state): State<AppState>, Path(slug): Path<String
         Err(e) => return internal_error(e),
     };
     let parent = all.iter().find(|p| Some(&p.slug) == t.parent.as_ref());
-    let members: Vec<&Tenant> = all.iter().filter(|c| c.parent.as_ref() == Some(&t.slug)).collect();
+    let members: Vec<&Tenant> = all
+        .iter()
+        .filter(|c| c.parent.as_ref() == Some(&t.slug))
+        .collect();
     let mut chrome = Chrome::tenant(&t).crumb("Landesportal", "/");
     if let Some(p) = parent.filter(|p| p.kind == TenantKind::Kreis) {
         chrome = chrome.crumb(p.name.clone(), format!("/{}/", p.slug));
@@ -148,13 +153,26 @@ pub async fn theme_css(State(state): State<AppState>, Path(slug): Path<String>) 
         Err(r) => return r,
     };
     // Colours were validated as #rrggbb when stored; check again before they reach CSS.
-    let color = |c: &str| if rathaus_core::tenant::parse_hex_color(c).is_some() { c.to_owned() } else { "#00506e".into() };
+    let color = |c: &str| {
+        if rathaus_core::tenant::parse_hex_color(c).is_some() {
+            c.to_owned()
+        } else {
+            "#00506e".into()
+        }
+    };
     let css = format!(
         ":root {{ --primary: {}; --accent: {}; }}\n",
         color(&t.branding.primary_color),
         color(&t.branding.accent_color)
     );
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], css).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        css,
+    )
+        .into_response()
 }
 
 /// `GET /{slug}/logo`: the uploaded logo.
@@ -172,7 +190,10 @@ pub async fn logo(State(state): State<AppState>, Path(slug): Path<String>) -> Re
             if let Ok(ct) = HeaderValue::from_str(&content_type) {
                 res.headers_mut().insert(header::CONTENT_TYPE, ct);
             }
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
             res
         }
         Err(e) => internal_error(e),
