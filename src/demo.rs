@@ -6,8 +6,17 @@ use rathaus_core::{Ars, Branding, Module, TenantKind, TenantSlug};
 use rathaus_storage::Db;
 use rathaus_storage::tenants::{SeedOutcome, TenantStore};
 
-/// (slug, name, kind, ARS, parent slug, primary colour). AGS follows from the ARS.
-const TENANTS: &[(&str, &str, TenantKind, &str, Option<&str>, &str)] = &[
+/// One demo tenant: (slug, name, kind, ARS, parent slug, primary colour). AGS follows from the ARS.
+type DemoTenant = (
+    &'static str,
+    &'static str,
+    TenantKind,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+);
+
+const TENANTS: &[DemoTenant] = &[
     (
         "nrw",
         "Nordrhein-Westfalen",
