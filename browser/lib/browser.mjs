@@ -9,20 +9,32 @@ let axeSource;
 
 export const A11Y_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
+const LAUNCH_OPTIONS = {
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+/**
+ * Launches headless Chromium. On a busy 2-core machine a launch can fail
+ * once; it is retried one time, and the first error is logged.
+ * @returns {Promise<import('playwright-core').Browser>}
+ */
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  try {
+    return await chromium.launch(LAUNCH_OPTIONS);
+  } catch (err) {
+    process.stderr.write(`chromium launch failed, retrying once: ${err.message}\n`);
+    return chromium.launch(LAUNCH_OPTIONS);
+  }
 }
 
 const hasAxe = (page) => page.evaluate(() => typeof window.axe?.run === 'function');
