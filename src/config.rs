@@ -229,7 +229,11 @@ mod tests {
     fn keys(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
         if let serde_json::Value::Object(map) = value {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 if v.is_object() {
                     keys(&key, v, out);
                 } else {
@@ -241,9 +245,17 @@ mod tests {
 
     #[test]
     fn every_key_is_documented() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md")).unwrap();
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/configuration.md"
+        ))
+        .unwrap();
         let mut all = Vec::new();
-        keys("", &serde_json::to_value(Config::default()).unwrap(), &mut all);
+        keys(
+            "",
+            &serde_json::to_value(Config::default()).unwrap(),
+            &mut all,
+        );
         let s3 = BlobConfig::S3 {
             bucket: String::new(),
             endpoint: None,
@@ -255,14 +267,20 @@ mod tests {
         keys("blobs", &serde_json::to_value(s3).unwrap(), &mut all);
         assert!(all.len() > 15);
         for key in all {
-            assert!(doc.contains(&format!("| `{key}` |")), "{key} is missing in docs/configuration.md");
+            assert!(
+                doc.contains(&format!("| `{key}` |")),
+                "{key} is missing in docs/configuration.md"
+            );
         }
     }
 
     #[test]
     fn layers_override_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("rathaus.toml", "listen = \"127.0.0.1:9000\"\n[http]\nhsts = true\nmax_body_bytes = 10\n")?;
+            jail.create_file(
+                "rathaus.toml",
+                "listen = \"127.0.0.1:9000\"\n[http]\nhsts = true\nmax_body_bytes = 10\n",
+            )?;
             jail.set_env("RATHAUS_HTTP__MAX_BODY_BYTES", "20");
             jail.set_env("RATHAUS_DATABASE_URL", "postgres://x@localhost/y");
             let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
@@ -270,13 +288,23 @@ mod tests {
             assert!(c.http.hsts);
             assert_eq!(c.http.max_body_bytes, 20, "environment over file");
             assert_eq!(c.database_url.as_deref(), Some("postgres://x@localhost/y"));
-            let c = Config::load(None, &Overrides { listen: Some("127.0.0.1:1234".parse().unwrap()), data_dir: None })
-                .map_err(|e| e.to_string())?;
+            let c = Config::load(
+                None,
+                &Overrides {
+                    listen: Some("127.0.0.1:1234".parse().unwrap()),
+                    data_dir: None,
+                },
+            )
+            .map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 1234, "flag over everything");
             jail.create_file("db-url", "postgres://secret@host/db\n")?;
             jail.set_env("RATHAUS_DATABASE_URL_FILE", "db-url");
             let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-            assert_eq!(c.database_url.as_deref(), Some("postgres://secret@host/db"), "secret from file");
+            assert_eq!(
+                c.database_url.as_deref(),
+                Some("postgres://secret@host/db"),
+                "secret from file"
+            );
             Ok(())
         });
     }
