@@ -275,6 +275,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::result_large_err,
+        reason = "figment::Jail's closure signature is fixed"
+    )]
     fn layers_override_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

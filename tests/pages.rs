@@ -127,3 +127,33 @@ async fn csrf_is_enforced(s: &Server) {
     assert_eq!(status, 413);
 }
 crate::on_both_backends!(csrf_t, csrf_is_enforced);
+
+#[tokio::test]
+async fn hsts_when_configured() {
+    let db = rathaus_storage::testing::TestDatabase::sqlite().unwrap();
+    let s = Server::start(
+        db,
+        "demo",
+        &[
+            ("RATHAUS_HTTP__HSTS", "true"),
+            ("RATHAUS_HTTP__SECURE_COOKIES", "true"),
+        ],
+    );
+    let res = s.get("/koeln/barrierefreiheit").await;
+    assert!(
+        res.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+    assert!(
+        !s.get("/").await.headers().contains_key("set-cookie"),
+        "no cookie where no form is"
+    );
+}
