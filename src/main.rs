@@ -62,6 +62,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Print the OpenAPI description of the JSON API.
+    Openapi,
     /// Staff accounts.
     Staff {
         #[command(subcommand)]
@@ -249,6 +251,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             });
         }
+        Command::Openapi => println!("{}", rathaus_web::openapi_json()),
         Command::Staff {
             command:
                 StaffCommand::Token {

@@ -23,6 +23,7 @@ mod problem;
 mod state;
 
 pub use problem::Problem;
+pub use api::openapi_json;
 pub use state::{AppState, WebConfig};
 
 use axum::Router;

@@ -42,7 +42,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 /// Liveness: the process runs.
-#[utoipa::path(get, path = "/healthz", tag = "Betrieb", responses((status = 200, description = "ok")))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "Betrieb", responses((status = 200, description = "ok")))]
 pub async fn healthz() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -51,7 +51,7 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 /// Readiness: the database answers and its schema is current.
-#[utoipa::path(get, path = "/readyz", tag = "Betrieb",
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "Betrieb",
     responses((status = 200, description = "bereit"), (status = 503, body = Problem, description = "Datenbank nicht bereit")))]
 pub async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     match state.db.ready().await {

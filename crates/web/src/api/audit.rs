@@ -18,7 +18,7 @@ pub struct Limit {
 }
 
 /// Newest audit entries of the tenant (its admins).
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/audit", tag = "Protokoll", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/audit", operation_id = "listAuditEntries", tag = "Protokoll", security(("bearer" = [])),
     params(("slug" = String, Path), Limit),
     responses((status = 200, body = [AuditEntry]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list(

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// Reports of the tenant, newest first (admins and Redaktion of the tenant).
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}/feedback", tag = "Barrierefreiheit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/feedback", operation_id = "listFeedback", tag = "Barrierefreiheit", security(("bearer" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = [Feedback]), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
@@ -37,7 +37,7 @@ pub struct UpdateFeedback {
 }
 
 /// Change the status of a report.
-#[utoipa::path(patch, path = "/api/v1/tenants/{slug}/feedback/{id}", tag = "Barrierefreiheit", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/tenants/{slug}/feedback/{id}", operation_id = "updateFeedback", tag = "Barrierefreiheit", security(("bearer" = [])),
     params(("slug" = String, Path), ("id" = String, Path)), request_body = UpdateFeedback,
     responses((status = 200, body = Feedback), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem)))]

@@ -8,6 +8,11 @@ mod tenants;
 
 pub use json::ApiJson;
 
+/// The OpenAPI description as pretty-printed JSON (for `rathaus openapi`).
+pub fn openapi_json() -> String {
+    openapi::document().to_pretty_json().unwrap_or_default()
+}
+
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Router;

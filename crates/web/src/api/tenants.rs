@@ -93,7 +93,7 @@ pub(crate) async fn tenant_or_404(state: &AppState, slug: &str) -> Result<Tenant
 }
 
 /// List all tenants (public).
-#[utoipa::path(get, path = "/api/v1/tenants", tag = "Mandanten",
+#[utoipa::path(get, path = "/api/v1/tenants", operation_id = "listTenants", tag = "Mandanten",
     responses((status = 200, description = "Alle Mandanten, nach ARS geordnet", body = [TenantSummary])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<TenantSummary>>, Problem> {
     let tenants = state.tenants.list().await?;
@@ -101,7 +101,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<TenantSummar
 }
 
 /// One tenant with its settings (public).
-#[utoipa::path(get, path = "/api/v1/tenants/{slug}", tag = "Mandanten",
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}", operation_id = "getTenant", tag = "Mandanten",
     params(("slug" = String, Path, description = "Kurzname des Mandanten")),
     responses((status = 200, body = TenantDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_one(
@@ -140,7 +140,7 @@ pub struct CreateTenant {
 }
 
 /// Create a tenant (administrators of the Land only).
-#[utoipa::path(post, path = "/api/v1/tenants", tag = "Mandanten", request_body = CreateTenant,
+#[utoipa::path(post, path = "/api/v1/tenants", operation_id = "createTenant", tag = "Mandanten", request_body = CreateTenant,
     security(("bearer" = [])),
     responses((status = 201, body = TenantDetail), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem)))]
@@ -197,7 +197,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
 
 /// Change a tenant's name, branding or modules (its admins, or admins of the Land).
 /// With `If-Match: "<version>"` the change is refused with 412 if someone changed the tenant meanwhile.
-#[utoipa::path(patch, path = "/api/v1/tenants/{slug}", tag = "Mandanten", request_body = UpdateTenant,
+#[utoipa::path(patch, path = "/api/v1/tenants/{slug}", operation_id = "updateTenant", tag = "Mandanten", request_body = UpdateTenant,
     security(("bearer" = [])),
     params(("slug" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Version")),
     responses((status = 200, body = TenantDetail), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -238,7 +238,7 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Upload the tenant's logo (PNG, JPEG or WebP; its admins or Redaktion).
-#[utoipa::path(put, path = "/api/v1/tenants/{slug}/logo", tag = "Mandanten", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/tenants/{slug}/logo", operation_id = "putTenantLogo", tag = "Mandanten", security(("bearer" = [])),
     params(("slug" = String, Path)),
     request_body(content = Vec<u8>, content_type = "image/png", description = "PNG, JPEG oder WebP"),
     responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -288,7 +288,7 @@ pub struct Me {
 }
 
 /// Who am I? (checks a token)
-#[utoipa::path(get, path = "/api/v1/me", tag = "Mandanten", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "Mandanten", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(staff: Staff) -> Json<Me> {
     let p = staff.0;
