@@ -22,8 +22,8 @@ mod ops;
 mod problem;
 mod state;
 
-pub use problem::Problem;
 pub use api::openapi_json;
+pub use problem::Problem;
 pub use state::{AppState, WebConfig};
 
 use axum::Router;

@@ -27,6 +27,82 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Documents the error responses every operation can give, all as problem+json: 400 (bad
+/// parameters), 404 on paths with a tenant or id, 401/403 where a token is needed, 413/415 where
+/// a body is accepted. Error responses declared by a handler are switched to problem+json too.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+                .build()
+        };
+        let text = |code: &str| match code {
+            "400" => "Ungültige Anfrage",
+            "401" => "Anmeldung erforderlich",
+            "403" => "Keine Berechtigung",
+            "404" => "Nicht gefunden",
+            "409" => "Konflikt",
+            "412" => "Zwischenzeitlich geändert",
+            "413" => "Anfrage zu groß",
+            "415" => "Nicht unterstützter Inhaltstyp",
+            _ => "Fehler",
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_params = path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut needed = vec!["400"];
+                if has_params {
+                    needed.push("404");
+                }
+                if op.security.is_some() {
+                    needed.extend(["401", "403"]);
+                }
+                if op.request_body.is_some() {
+                    needed.extend(["413", "415"]);
+                }
+                for code in needed {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(text(code))
+                                    .content(crate::problem::PROBLEM_JSON, problem())
+                                    .build(),
+                            )
+                        });
+                }
+                for (code, response) in op.responses.responses.iter_mut() {
+                    if code.starts_with('4') || code.starts_with('5') {
+                        if let RefOr::T(r) = response {
+                            r.content.clear();
+                            r.content
+                                .insert(crate::problem::PROBLEM_JSON.to_owned(), problem());
+                            if r.description.is_empty() {
+                                r.description = text(code).to_owned();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rathaus API", description = "JSON-API der Plattform Rathaus. Fehler als RFC 9457 application/problem+json."),
@@ -38,7 +114,7 @@ impl Modify for BearerAuth {
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "Mandanten", description = "Land, Kreise und Gemeinden"),
         (name = "Barrierefreiheit", description = "Rückmeldungen zu Barrieren (BITV 2.0 § 7)"),

@@ -116,18 +116,18 @@ pub async fn get_one(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
-    /// URL name.
-    #[schema(value_type = String, example = "euskirchen")]
+    /// URL name: lowercase letters, digits and single hyphens.
+    #[schema(value_type = String, example = "euskirchen", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 63)]
     pub slug: TenantSlug,
     /// Official name.
     pub name: String,
     /// Kind.
     pub kind: TenantKind,
-    /// AGS (8 digits).
-    #[schema(value_type = String, example = "05366016")]
+    /// AGS (8 digits); must be the AGS contained in the ARS.
+    #[schema(value_type = String, example = "05366016", pattern = "^(0[1-9]|1[0-6])[0-9]{6}$")]
     pub ags: Ags,
     /// ARS (12 digits).
-    #[schema(value_type = String, example = "053660016016")]
+    #[schema(value_type = String, example = "053660016016", pattern = "^(0[1-9]|1[0-6])[0-9]{10}$")]
     pub ars: Ars,
     /// Slug of the enclosing tenant.
     #[schema(value_type = Option<String>)]
