@@ -87,14 +87,14 @@ impl Modify for ProblemResponses {
                         });
                 }
                 for (code, response) in op.responses.responses.iter_mut() {
-                    if code.starts_with('4') || code.starts_with('5') {
-                        if let RefOr::T(r) = response {
-                            r.content.clear();
-                            r.content
-                                .insert(crate::problem::PROBLEM_JSON.to_owned(), problem());
-                            if r.description.is_empty() {
-                                r.description = text(code).to_owned();
-                            }
+                    if (code.starts_with('4') || code.starts_with('5'))
+                        && let RefOr::T(r) = response
+                    {
+                        r.content.clear();
+                        r.content
+                            .insert(crate::problem::PROBLEM_JSON.to_owned(), problem());
+                        if r.description.is_empty() {
+                            r.description = text(code).to_owned();
                         }
                     }
                 }
