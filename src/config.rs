@@ -68,6 +68,10 @@ pub struct HttpConfig {
     pub csrf_secret_file: Option<PathBuf>,
     /// Seconds to let running requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Anonymous form submissions per client address and minute (0: unlimited).
+    pub form_rate_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a reverse proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -106,6 +110,8 @@ impl Default for HttpConfig {
             csrf_secret: None,
             csrf_secret_file: None,
             shutdown_grace_secs: 20,
+            form_rate_per_minute: 10,
+            trust_forwarded_for: false,
         }
     }
 }

@@ -164,6 +164,8 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         max_body_bytes: config.http.max_body_bytes,
         max_logo_bytes: config.http.max_logo_bytes,
         csrf_secret: config.csrf_secret()?,
+        form_rate_per_minute: config.http.form_rate_per_minute,
+        trust_forwarded_for: config.http.trust_forwarded_for,
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web);
     let app = rathaus_web::router(state);
@@ -174,9 +176,12 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "listening");
     println!("Rathaus bereit: http://{addr}/");
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal(grace))
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal(grace))
+    .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -157,3 +157,60 @@ async fn hsts_when_configured() {
         "no cookie where no form is"
     );
 }
+
+#[tokio::test]
+async fn anonymous_forms_are_rate_limited() {
+    let db = rathaus_storage::testing::TestDatabase::sqlite().unwrap();
+    let s = Server::start(db, "demo", &[("RATHAUS_HTTP__FORM_RATE_PER_MINUTE", "3")]);
+    let page = s.get("/dahlem/barrierefreiheit").await;
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = s
+            .client
+            .post(s.url("/dahlem/barrierefreiheit"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("message", "Barriere"),
+                ("contact", ""),
+                ("page", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    // Only three reports were stored.
+    let token = s.token("dahlem", "redaktion", "Redaktion");
+    let list: Vec<serde_json::Value> = s
+        .client
+        .get(s.url("/api/v1/tenants/dahlem/feedback"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 3);
+}

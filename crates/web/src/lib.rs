@@ -20,6 +20,7 @@ mod html;
 mod layers;
 mod ops;
 mod problem;
+mod ratelimit;
 mod state;
 
 pub use api::openapi_json;

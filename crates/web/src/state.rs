@@ -1,5 +1,6 @@
 //! Shared state of all handlers.
 
+use crate::ratelimit::Limiter;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rathaus_storage::audit::AuditStore;
 use rathaus_storage::feedback::FeedbackStore;
@@ -21,6 +22,10 @@ pub struct WebConfig {
     pub max_logo_bytes: usize,
     /// Secret for signing CSRF tokens (32+ random bytes).
     pub csrf_secret: Vec<u8>,
+    /// Anonymous form submissions per client address and minute (0: unlimited).
+    pub form_rate_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for WebConfig {
@@ -31,6 +36,8 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             max_logo_bytes: 512 * 1024,
             csrf_secret: Vec::new(),
+            form_rate_per_minute: 10,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -54,6 +61,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
+    /// Limit for anonymous form submissions.
+    pub form_limiter: Option<Limiter>,
 }
 
 impl AppState {
@@ -64,7 +73,9 @@ impl AppState {
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
             config.csrf_secret = key;
         }
+        let form_limiter = Limiter::new(config.form_rate_per_minute, config.trust_forwarded_for);
         Self {
+            form_limiter,
             tenants: TenantStore::new(db.clone()),
             staff: StaffStore::new(db.clone()),
             feedback: FeedbackStore::new(db.clone()),

@@ -6,7 +6,7 @@ use super::{internal_error, land};
 use crate::csrf;
 use crate::state::AppState;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
@@ -14,6 +14,7 @@ use rathaus_core::Tenant;
 use rathaus_core::feedback::{MAX_MESSAGE, NewFeedback};
 use rathaus_storage::StorageError;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 /// The submitted form.
 #[derive(Deserialize, Default)]
@@ -145,10 +146,24 @@ fn render_form(
 async fn submit(
     state: &AppState,
     headers: &HeaderMap,
+    peer: SocketAddr,
     t: &Tenant,
     portal: bool,
     input: FeedbackForm,
 ) -> Response {
+    if let Some(limiter) = &state.form_limiter
+        && let Err(wait) = limiter.check(limiter.client(headers, peer))
+    {
+        let mut res = super::layout::error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Zu viele Meldungen",
+            "Von Ihrem Anschluss kamen gerade sehr viele Meldungen. Bitte warten Sie eine Minute und senden Sie dann erneut.",
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return res;
+    }
     if !csrf::verify(headers, &input.csrf, &state.config.csrf_secret) {
         let msg = "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte senden Sie es erneut.";
         return render_form(
@@ -220,11 +235,12 @@ pub async fn portal_page(State(state): State<AppState>, headers: HeaderMap) -> R
 /// `POST /barrierefreiheit`
 pub async fn portal_submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(input): Form<FeedbackForm>,
 ) -> Response {
     match land_or_404(&state).await {
-        Ok(l) => submit(&state, &headers, &l, true, input).await,
+        Ok(l) => submit(&state, &headers, peer, &l, true, input).await,
         Err(r) => r,
     }
 }
@@ -253,11 +269,12 @@ pub async fn tenant_form(
 pub async fn tenant_submit(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(input): Form<FeedbackForm>,
 ) -> Response {
     match super::tenant_page(&state, &slug).await {
-        Ok(t) => submit(&state, &headers, &t, false, input).await,
+        Ok(t) => submit(&state, &headers, peer, &t, false, input).await,
         Err(r) => r,
     }
 }

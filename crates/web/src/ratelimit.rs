@@ -1,0 +1,96 @@
+//! Rate limits for anonymous writes (public forms) per client address.
+//!
+//! In-process (per app node) keyed token buckets from `governor`. Behind a reverse proxy set
+//! `http.trust_forwarded_for` so the client address is taken from the `X-Forwarded-For` entry the
+//! proxy appended (the last one); otherwise that header is ignored, as a client could forge it.
+
+use axum::http::HeaderMap;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A per-address limiter.
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    trust_forwarded_for: bool,
+}
+
+impl Limiter {
+    /// `per_minute` requests per address and minute (bursts up to that many); 0 disables the limit.
+    pub fn new(per_minute: u32, trust_forwarded_for: bool) -> Option<Self> {
+        let n = NonZeroU32::new(per_minute)?;
+        Some(Self {
+            inner: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
+            trust_forwarded_for,
+        })
+    }
+
+    /// The client address of a request.
+    pub fn client(&self, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+        if self.trust_forwarded_for
+            && let Some(ip) = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+                .next_back()
+        {
+            return ip;
+        }
+        peer.ip()
+    }
+
+    /// `Ok` if the request may proceed, else how long to wait.
+    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        self.inner.check_key(&client).map_err(|not_until| {
+            not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+        })?;
+        // Forget idle addresses now and then so the map stays small.
+        if self.inner.len() > 10_000 {
+            self.inner.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_address_and_trusts_proxy_only_when_told() {
+        let l = Limiter::new(2, false).unwrap();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert!(l.check(a).is_ok() && l.check(a).is_ok());
+        assert!(
+            l.check(a).is_err(),
+            "third request in the minute is refused"
+        );
+        assert!(l.check(b).is_ok(), "other addresses are not affected");
+
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        assert_eq!(
+            l.client(&h, peer),
+            peer.ip(),
+            "header ignored unless trusted"
+        );
+        let trusting = Limiter::new(2, true).unwrap();
+        assert_eq!(
+            trusting.client(&h, peer),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert!(Limiter::new(0, false).is_none());
+    }
+}
