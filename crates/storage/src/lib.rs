@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod catalog;
 mod db;
 pub mod error;
 pub mod feedback;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod blobs;
+mod catalog;
 mod feedback;
 mod migrations;
 mod staff;
