@@ -16,6 +16,8 @@
 #   PGHOST PGPORT PGUSER   PostgreSQL server (default 127.0.0.1 5432 postgres, trust auth)
 #   BENCH_PG_DB     database to (re)create and drop (default rathaus_bench)
 #   KEEP_WORK=1     keep the scratch directory (server logs, raw wrk output)
+#   BENCH_RUST_LOG  log filter for the servers (default warn; the server's own default, info,
+#                   adds only a few start-up lines: it does not log each request)
 #
 # All servers are stopped and the scratch directory is removed on exit, also on failure.
 set -euo pipefail
@@ -33,6 +35,9 @@ SKIP_PG="${SKIP_PG:-0}"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 BENCH_PG_DB="${BENCH_PG_DB:-rathaus_bench}"
 PG_URL="postgres://${PGUSER}@${PGHOST}:${PGPORT}/${BENCH_PG_DB}"
+export RUST_LOG="${BENCH_RUST_LOG:-warn}"
+# psql only: no NOTICE for "DROP DATABASE IF EXISTS" on a database that is not there
+psql() { PGOPTIONS="-c client_min_messages=warning" command psql "$@"; }
 
 log() { printf '[foundation] %s\n' "$*" >&2; }
 die() { printf 'foundation.sh: %s\n' "$*" >&2; exit 1; }
@@ -48,8 +53,9 @@ if [ "$SKIP_PG" != 1 ]; then
   case "$BENCH_PG_DB" in
     test | postgres | template0 | template1 | "") die "refusing to drop database '$BENCH_PG_DB'; pick another BENCH_PG_DB." ;;
   esac
-  command -v psql >/dev/null 2>&1 && command -v createdb >/dev/null 2>&1 ||
+  if ! command -v psql >/dev/null 2>&1 || ! command -v createdb >/dev/null 2>&1; then
     die "psql/createdb not found (postgresql-client); or set SKIP_PG=1."
+  fi
   psql -d postgres -qAtc 'select 1' >/dev/null 2>&1 ||
     die "PostgreSQL at $PGHOST:$PGPORT (user $PGUSER) not reachable; start it or set SKIP_PG=1."
 fi
@@ -60,13 +66,14 @@ PIDS="$WORK/pids" # one empty file per running server, named by its PID
 RUN_CWD="$WORK/cwd" # servers run here, so no ./rathaus.toml from elsewhere is picked up
 mkdir -p "$PIDS" "$RUN_CWD"
 PG_CREATED=0
+HELPER_PID=""
 
 stop_pid() {
-  local pid="$1" i
+  local pid="$1" _
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   wait "$pid" 2>/dev/null || true
   rm -f "$PIDS/$pid"
@@ -75,6 +82,7 @@ stop_pid() {
 cleanup() {
   local rc=$? f
   trap - EXIT INT TERM
+  [ -z "$HELPER_PID" ] || stop_pid "$HELPER_PID" # stops the server it runs, too
   for f in "$PIDS"/*; do
     [ -e "$f" ] && stop_pid "$(basename "$f")"
   done
@@ -98,20 +106,24 @@ reset_pg() {
   createdb "$BENCH_PG_DB"
   PG_CREATED=1
 }
-RESET_PG_CMD="psql -d postgres -qAtc 'DROP DATABASE IF EXISTS \"$BENCH_PG_DB\" WITH (FORCE)' && createdb '$BENCH_PG_DB'"
+RESET_PG_CMD="PGOPTIONS='-c client_min_messages=warning' psql -d postgres -qAtc 'DROP DATABASE IF EXISTS \"$BENCH_PG_DB\" WITH (FORCE)' && createdb '$BENCH_PG_DB'"
 
 # ---- machine facts -----------------------------------------------------------------------------
 NPROC="$(nproc)"
 CPU_MODEL="$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 MEM_TOTAL="$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-VERSION="$("$BIN" --version)" # also pulls the binary into the page cache
+VERSION="$("$BIN" --version)" || die "$BIN --version failed." # also warms the page cache
 KERNEL="$(uname -r)"
 WRK_VERSION="$(wrk --version 2>&1 | awk 'NR==1 {print $1, $2}' || true)"
 PG_VERSION="-"
 [ "$SKIP_PG" = 1 ] || PG_VERSION="$(psql -d postgres -qAtc 'show server_version')"
 COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  COMMIT="$COMMIT (+ uncommitted changes)"
+if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no -- src crates Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+  COMMIT="$COMMIT + uncommitted changes to the sources"
+fi
+HEAD_TIME="$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0)"
+if [ "$(stat -c %Y "$BIN")" -lt "$HEAD_TIME" ]; then
+  log "WARNING: $BIN is older than the newest commit; run 'cargo build --release' first."
 fi
 
 # ---- 1. start-up to ready ----------------------------------------------------------------------
@@ -124,9 +136,17 @@ startup() { # label mode backend
     PG_CREATED=1
   fi
   log "start-up: $label ($STARTUP_RUNS runs)"
-  out="$(python3 "$PROBE" startup --bin "$BIN" --mode "$mode" --label "$label" \
-    --runs "$STARTUP_RUNS" --work "$WORK" --cwd "$RUN_CWD" --pid-dir "$PIDS" "${extra[@]}")"
-  read -r SU_MED[$label] SU_MAX[$label] SU_ALL[$label] <<<"$out"
+  # In the background + wait, so that a signal reaches our trap at once.
+  python3 "$PROBE" startup --bin "$BIN" --mode "$mode" --label "$label" \
+    --runs "$STARTUP_RUNS" --work "$WORK" --cwd "$RUN_CWD" --pid-dir "$PIDS" "${extra[@]}" \
+    >"$WORK/startup-$label.out" &
+  HELPER_PID=$!
+  wait "$HELPER_PID" || die "start-up measurement '$label' failed (see above)."
+  HELPER_PID=""
+  out="$(cat "$WORK/startup-$label.out")"
+  local med max all
+  read -r med max all <<<"$out"
+  SU_MED[$label]="$med" SU_MAX[$label]="$max" SU_ALL[$label]="$all"
   log "  median ${SU_MED[$label]} ms, max ${SU_MAX[$label]} ms; runs: ${SU_ALL[$label]}"
 }
 
@@ -168,15 +188,22 @@ to_ms() { # wrk latency value such as 812.00us, 3.21ms, 1.02s, 2.00m
     if (f < 0) { print "?"; exit } printf "%.2f", n * f }'
 }
 
+run_wrk() { # wrk args...; in the background + wait, so that a signal reaches our trap at once
+  wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" "$@" &
+  HELPER_PID=$!
+  wait "$HELPER_PID" || die "wrk $* failed."
+  HELPER_PID=""
+}
+
 load() { # backend path
   local backend="$1" path="$2" key="$1 $2" url out status lat
   url="http://127.0.0.1:$SERVER_PORT$path"
   status="$(python3 "$PROBE" status "$url")"
   [ "$status" = 200 ] || die "GET $path on $backend answered $status, expected 200."
   log "wrk $backend $path: warm-up $WRK_WARMUP, then $WRK_DURATION"
-  wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_WARMUP" "$url" >"$WORK/wrk-warmup-$backend${path//\//_}.txt"
+  run_wrk -d"$WRK_WARMUP" "$url" >"$WORK/wrk-warmup-$backend${path//\//_}.txt"
   out="$WORK/wrk-$backend${path//\//_}.txt"
-  wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency "$url" >"$out"
+  run_wrk -d"$WRK_DURATION" --latency "$url" >"$out"
   kill -0 "$SERVER_PID" 2>/dev/null || die "$backend server died under load; log: $(tail -n 20 "$WORK/server-$backend.log")"
   cat "$out" >&2
   RPS[$key]="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")"
@@ -221,12 +248,13 @@ cat <<EOF
 | | |
 | --- | --- |
 | Date | $(date -u '+%Y-%m-%d %H:%M UTC') |
-| Binary | \`$VERSION\` (commit $COMMIT) |
+| Binary | \`$VERSION\`; checkout at commit $COMMIT |
 | CPU | $CPU_MODEL |
 | nproc | $NPROC |
 | Memory | $MEM_TOTAL |
 | Kernel | $KERNEL |
 | PostgreSQL | $PG_VERSION (local, TCP loopback) |
+| Server log filter | \`RUST_LOG=$RUST_LOG\` |
 | Load generator | $WRK_VERSION, \`-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency\`, $WRK_WARMUP warm-up, loopback, sharing the cores with the server |
 
 ### Start-up to ready (spawn of \`rathaus demo\` until \`GET /readyz\` = 200, polled every 2 ms)

@@ -83,7 +83,7 @@ impl Default for Config {
             database_url_file: None,
             auto_migrate: true,
             log_format: "text".into(),
-            log_level: "info,sqlx=warn,tower_http=info".into(),
+            log_level: "info,sqlx=warn".into(),
             database: DatabaseConfig::default(),
             http: HttpConfig::default(),
             blobs: BlobConfig::default(),

@@ -6,6 +6,7 @@
 
 pub mod import;
 pub mod model;
+pub mod search;
 
 pub use import::{CatalogData, ImportError, Rejected, read_dir};
-pub use model::{Lebenslage, LeikaKey, Leistung, OzgId, OzgLeistung, Themenfeld};
+pub use model::{Lebenslage, LeikaKey, Leistung, OzgId, OzgLeistung, ServiceDoc, Themenfeld};

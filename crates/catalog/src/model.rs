@@ -122,3 +122,24 @@ pub struct Leistung {
     /// Laws (abbreviations).
     pub law_shortcuts: String,
 }
+
+/// One service with its classification, as the search index needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDoc {
+    /// Source id.
+    pub id: i64,
+    /// LeiKa key.
+    pub leika: Option<LeikaKey>,
+    /// Name.
+    pub name: String,
+    /// OZG-ID of its OZG-Leistung.
+    pub ozg_id: Option<String>,
+    /// Name of its OZG-Leistung.
+    pub ozg_name: Option<String>,
+    /// Its Lebenslage.
+    pub lebenslage: Option<String>,
+    /// Its Themenfeld.
+    pub themenfeld: Option<String>,
+    /// Legal basis text.
+    pub legal_basis: String,
+}

@@ -2,7 +2,7 @@
 //! read as documents for the search index.
 
 use crate::{Db, Result, StorageError, audit};
-use rathaus_catalog::{CatalogData, LeikaKey};
+use rathaus_catalog::{CatalogData, LeikaKey, ServiceDoc};
 use rathaus_core::TenantId;
 use rathaus_core::audit::NewAuditEntry;
 use rathaus_core::time::now_text;
@@ -28,27 +28,6 @@ pub struct ImportCounts {
     pub leistungen: usize,
     /// Rows left out.
     pub rejected: usize,
-}
-
-/// One service with its classification, as the search index needs it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ServiceDoc {
-    /// Source id.
-    pub id: i64,
-    /// LeiKa key.
-    pub leika: Option<LeikaKey>,
-    /// Name.
-    pub name: String,
-    /// OZG-ID of its OZG-Leistung.
-    pub ozg_id: Option<String>,
-    /// Name of its OZG-Leistung.
-    pub ozg_name: Option<String>,
-    /// Its Lebenslage.
-    pub lebenslage: Option<String>,
-    /// Its Themenfeld.
-    pub themenfeld: Option<String>,
-    /// Legal basis text.
-    pub legal_basis: String,
 }
 
 /// A tenant's offer of a service.

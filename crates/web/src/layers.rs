@@ -91,7 +91,7 @@ pub fn apply(router: Router, state: &AppState) -> Router {
                             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
                             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                         })
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG))
                         .on_failure(DefaultOnFailure::new().level(tracing::Level::ERROR)),
                 )
                 .layer(CatchPanicLayer::new())

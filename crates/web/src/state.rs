@@ -74,6 +74,18 @@ impl AppState {
             config.csrf_secret = key;
         }
         let form_limiter = Limiter::new(config.form_rate_per_minute, config.trust_forwarded_for);
+        let metrics = crate::ops::metrics_handle();
+        // Histograms keep their samples until drained: drain regularly even if nobody scrapes.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let handle = metrics.clone();
+            rt.spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    handle.run_upkeep();
+                }
+            });
+        }
         Self {
             form_limiter,
             tenants: TenantStore::new(db.clone()),
@@ -83,7 +95,7 @@ impl AppState {
             db,
             blobs,
             config: Arc::new(config),
-            metrics: crate::ops::metrics_handle(),
+            metrics,
         }
     }
 }

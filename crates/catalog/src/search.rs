@@ -1,0 +1,397 @@
+//! German full-text search over the service catalogue, in process with tantivy.
+//!
+//! Text is folded before analysis (`ä→ae`, `ö→oe`, `ü→ue`, `ß→ss`, lower case), so "Münster",
+//! "Muenster" and "MÜNSTER" are one word. Every text is indexed three ways: German-stemmed words
+//! (precise), whole folded words (for prefix and typo matching) and character trigrams (for parts
+//! of compound words: "zulassung" in "Fahrzeugzulassung"). A query is parsed in web-search style
+//! (`"phrase"`, `-exclude`, `or`), each word is expanded by the synonym list and looked up in all
+//! three ways with different weights; the name counts most, then the OZG-Leistung, Lebenslage and
+//! Themenfeld, then the legal basis.
+
+use crate::model::ServiceDoc;
+use std::collections::HashMap;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+    TokenStream,
+};
+use tantivy::{Index, IndexReader, TantivyDocument, Term};
+use thiserror::Error;
+
+/// Longest query that is considered (longer input is cut, never refused).
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most words of a query that are looked up.
+const MAX_WORDS: usize = 12;
+
+const SYNONYMS: &str = include_str!("synonyms.txt");
+
+/// Errors of the index.
+#[derive(Debug, Error)]
+pub enum SearchError {
+    /// tantivy failed.
+    #[error("Suchindex: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// Folds German text for matching: lower case, umlauts and ß spelled out.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            'ä' => out.push_str("ae"),
+            'ö' => out.push_str("oe"),
+            'ü' => out.push_str("ue"),
+            'ß' => out.push_str("ss"),
+            'é' | 'è' | 'ê' => out.push('e'),
+            'á' | 'à' | 'â' => out.push('a'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    stem: [Field; 3],
+    word: Field,
+    gram: Field,
+}
+
+/// A searchable, immutable snapshot of one catalogue.
+pub struct SearchIndex {
+    reader: IndexReader,
+    index: Index,
+    fields: Fields,
+    docs: Vec<ServiceDoc>,
+    synonyms: HashMap<String, Vec<String>>,
+}
+
+/// One hit.
+#[derive(Clone, Debug)]
+pub struct Hit<'a> {
+    /// The service.
+    pub doc: &'a ServiceDoc,
+    /// Relevance (higher is better).
+    pub score: f32,
+}
+
+/// A parsed query clause.
+#[derive(Debug, PartialEq, Eq)]
+enum Clause {
+    Word(String),
+    Phrase(Vec<String>),
+    Not(String),
+}
+
+fn parse(query: &str) -> Vec<Clause> {
+    let q: String = query.chars().take(MAX_QUERY_CHARS).collect();
+    let mut clauses = Vec::new();
+    let mut rest = q.as_str();
+    while !rest.is_empty() && clauses.len() < MAX_WORDS {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix('"') {
+            let (inside, tail) = after.split_once('"').unwrap_or((after, ""));
+            let words = words(inside);
+            if !words.is_empty() {
+                clauses.push(Clause::Phrase(words));
+            }
+            rest = tail;
+            continue;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (token, tail) = rest.split_at(end);
+        rest = tail;
+        if let Some(neg) = token.strip_prefix('-') {
+            clauses.extend(words(neg).into_iter().map(Clause::Not));
+        } else if !token.eq_ignore_ascii_case("or") && !token.eq_ignore_ascii_case("oder") {
+            clauses.extend(words(token).into_iter().map(Clause::Word));
+        }
+    }
+    clauses
+}
+
+/// Splits folded text into words of letters and digits.
+fn words(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn analyzer_stem() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(60))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::German))
+        .build()
+}
+
+fn analyzer_word() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(60))
+        .filter(LowerCaser)
+        .build()
+}
+
+fn analyzer_gram() -> TextAnalyzer {
+    TextAnalyzer::builder(NgramTokenizer::new(3, 3, false).expect("3..3 is a valid n-gram range"))
+        .build()
+}
+
+fn text_field(tokenizer: &str, positions: bool) -> TextOptions {
+    let option = if positions {
+        IndexRecordOption::WithFreqsAndPositions
+    } else {
+        IndexRecordOption::WithFreqs
+    };
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(option),
+    )
+}
+
+impl SearchIndex {
+    /// Builds the index in memory.
+    pub fn build(docs: Vec<ServiceDoc>) -> Result<Self, SearchError> {
+        let mut sb = Schema::builder();
+        let fields = Fields {
+            id: sb.add_u64_field("id", NumericOptions::default().set_stored().set_fast()),
+            stem: [
+                sb.add_text_field("name_stem", text_field("de_stem", true)),
+                sb.add_text_field("context_stem", text_field("de_stem", false)),
+                sb.add_text_field("legal_stem", text_field("de_stem", false)),
+            ],
+            word: sb.add_text_field("name_word", text_field("de_word", false)),
+            gram: sb.add_text_field("name_gram", text_field("de_gram", false)),
+        };
+        let index = Index::create_in_ram(sb.build());
+        index.tokenizers().register("de_stem", analyzer_stem());
+        index.tokenizers().register("de_word", analyzer_word());
+        index.tokenizers().register("de_gram", analyzer_gram());
+        let mut writer = index.writer_with_num_threads(1, 30_000_000)?;
+        for (i, d) in docs.iter().enumerate() {
+            let name = fold(&d.name);
+            let context = fold(&format!(
+                "{} {} {}",
+                d.ozg_name.as_deref().unwrap_or(""),
+                d.lebenslage.as_deref().unwrap_or(""),
+                d.themenfeld.as_deref().unwrap_or("")
+            ));
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(fields.id, i as u64);
+            doc.add_text(fields.stem[0], &name);
+            doc.add_text(fields.stem[1], &context);
+            doc.add_text(fields.stem[2], fold(&d.legal_basis));
+            doc.add_text(fields.word, &name);
+            doc.add_text(fields.gram, &name);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let reader = index.reader()?;
+        let synonyms = SYNONYMS
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| {
+                (
+                    fold(k.trim()),
+                    v.split(',')
+                        .map(|s| fold(s.trim()))
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(Self {
+            reader,
+            index,
+            fields,
+            docs,
+            synonyms,
+        })
+    }
+
+    /// Number of services in the index.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
+        let Some(mut a) = self.index.tokenizers().get(analyzer) else {
+            return Vec::new();
+        };
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    fn word_query(&self, word: &str, weight: f32) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(BoostQuery::new(q, b * weight)))
+        };
+        for stem in self.analyze("de_stem", word) {
+            for (field, boost) in [(f.stem[0], 4.0), (f.stem[1], 1.2), (f.stem[2], 0.3)] {
+                let term = Term::from_field_text(field, &stem);
+                parts.push(boosted(
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    boost,
+                ));
+            }
+        }
+        let chars = word.chars().count();
+        if chars >= 3 {
+            let term = Term::from_field_text(f.word, word);
+            parts.push(boosted(
+                Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
+                2.0,
+            ));
+        }
+        if chars >= 5 {
+            let distance = if chars >= 9 { 2 } else { 1 };
+            let term = Term::from_field_text(f.word, word);
+            parts.push(boosted(
+                Box::new(FuzzyTermQuery::new(term, distance, true)),
+                1.5,
+            ));
+            let prefix = Term::from_field_text(f.word, word);
+            parts.push(boosted(
+                Box::new(FuzzyTermQuery::new_prefix(prefix, 1, true)),
+                0.8,
+            ));
+        }
+        if chars >= 5 {
+            // All trigrams of the word: the word occurs inside a compound.
+            let grams: Vec<(Occur, Box<dyn Query>)> = self
+                .analyze("de_gram", word)
+                .into_iter()
+                .map(|g| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.gram, &g),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Must, q)
+                })
+                .collect();
+            if !grams.is_empty() {
+                parts.push(boosted(Box::new(BooleanQuery::new(grams)), 0.4));
+            }
+        }
+        Box::new(BooleanQuery::new(parts))
+    }
+
+    fn build_query(&self, query: &str) -> Option<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut positive = false;
+        for clause in parse(query) {
+            match clause {
+                Clause::Word(w) => {
+                    positive = true;
+                    clauses.push((Occur::Should, self.word_query(&w, 1.0)));
+                    if let Some(expansions) = self.synonyms.get(&w) {
+                        for e in expansions.iter().filter(|e| **e != w) {
+                            clauses.push((Occur::Should, self.word_query(e, 0.6)));
+                        }
+                    }
+                }
+                Clause::Phrase(ws) => {
+                    positive = true;
+                    let terms: Vec<Term> = ws
+                        .iter()
+                        .flat_map(|w| self.analyze("de_stem", w))
+                        .map(|s| Term::from_field_text(self.fields.stem[0], &s))
+                        .collect();
+                    let q: Box<dyn Query> = if terms.len() > 1 {
+                        Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), 3.0))
+                    } else {
+                        self.word_query(&ws[0], 1.0)
+                    };
+                    clauses.push((Occur::Must, q));
+                }
+                Clause::Not(w) => clauses.push((Occur::MustNot, self.word_query(&w, 1.0))),
+            }
+        }
+        positive.then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    }
+
+    /// Searches; `boost(doc)` multiplies the relevance of a hit (e.g. 1.3 for services the tenant
+    /// offers online). Returns the total number of matches and one page of hits.
+    pub fn search(
+        &self,
+        query: &str,
+        offset: usize,
+        limit: usize,
+        boost: impl Fn(&ServiceDoc) -> f32,
+    ) -> Result<(usize, Vec<Hit<'_>>), SearchError> {
+        let Some(q) = self.build_query(query) else {
+            return Ok((0, Vec::new()));
+        };
+        let searcher = self.reader.searcher();
+        // Re-rank a generous head of the result by availability, then page.
+        let head = (offset + limit).max(50).min(500);
+        let (total, top) =
+            searcher.search(&q, &(Count, TopDocs::with_limit(head).order_by_score()))?;
+        let mut hits: Vec<Hit<'_>> = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let stored: TantivyDocument = searcher.doc(addr)?;
+            let Some(i) = stored.get_first(self.fields.id).and_then(|v| v.as_u64()) else {
+                continue;
+            };
+            let Some(doc) = self.docs.get(i as usize) else {
+                continue;
+            };
+            hits.push(Hit {
+                doc,
+                score: score * boost(doc),
+            });
+        }
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.doc.name.cmp(&b.doc.name))
+        });
+        Ok((total, hits.into_iter().skip(offset).take(limit).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_and_parsing() {
+        assert_eq!(
+            fold("Führerschein Straße MÜNSTER"),
+            "fuehrerschein strasse muenster"
+        );
+        assert_eq!(
+            parse("\"Kraftfahrzeug Zulassung\" Hund -international or Katze"),
+            vec![
+                Clause::Phrase(vec!["kraftfahrzeug".into(), "zulassung".into()]),
+                Clause::Word("hund".into()),
+                Clause::Not("international".into()),
+                Clause::Word("katze".into()),
+            ]
+        );
+        assert!(parse("").is_empty());
+        assert!(parse(&"x".repeat(5000)).len() <= 1);
+    }
+}
