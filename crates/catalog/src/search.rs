@@ -346,7 +346,7 @@ impl SearchIndex {
         };
         let searcher = self.reader.searcher();
         // Re-rank a generous head of the result by availability, then page.
-        let head = (offset + limit).max(50).min(500);
+        let head = (offset + limit).clamp(50, 500);
         let (total, top) =
             searcher.search(&q, &(Count, TopDocs::with_limit(head).order_by_score()))?;
         let mut hits: Vec<Hit<'_>> = Vec::with_capacity(top.len());
