@@ -257,6 +257,18 @@ impl SearchIndex {
                 ));
             }
         }
+        // The query's stem as the beginning of a whole word ("schwerbehinder" → "schwerbehinderte").
+        for stem in self
+            .analyze("de_stem", word)
+            .into_iter()
+            .filter(|s| s.chars().count() >= 5 && s != word)
+        {
+            let term = Term::from_field_text(f.word, &stem);
+            parts.push(boosted(
+                Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
+                1.5,
+            ));
+        }
         let chars = word.chars().count();
         if chars >= 3 {
             let term = Term::from_field_text(f.word, word);
