@@ -269,6 +269,45 @@ pub fn read_dir(dir: &Path) -> Result<CatalogData, ImportError> {
     Ok(data)
 }
 
+impl CatalogData {
+    /// The services with their classification, as the search index needs them (the same joins
+    /// the database does).
+    pub fn documents(&self) -> Vec<crate::ServiceDoc> {
+        use std::collections::HashMap;
+        let themen: HashMap<i64, &str> = self
+            .themenfelder
+            .iter()
+            .map(|t| (t.id, t.name.as_str()))
+            .collect();
+        let lagen: HashMap<i64, (&str, i64)> = self
+            .lebenslagen
+            .iter()
+            .map(|l| (l.id, (l.name.as_str(), l.themenfeld_id)))
+            .collect();
+        let ozg: HashMap<i64, &OzgLeistung> =
+            self.ozg_leistungen.iter().map(|o| (o.id, o)).collect();
+        self.leistungen
+            .iter()
+            .map(|l| {
+                let o = l.ozg_leistung_id.and_then(|id| ozg.get(&id));
+                let lage = o.and_then(|o| lagen.get(&o.lebenslage_id));
+                crate::ServiceDoc {
+                    id: l.id,
+                    leika: l.leika.clone(),
+                    name: l.name.clone(),
+                    ozg_id: o.map(|o| o.ozg_id.0.clone()),
+                    ozg_name: o.map(|o| o.name.clone()),
+                    lebenslage: lage.map(|(n, _)| (*n).to_owned()),
+                    themenfeld: lage
+                        .and_then(|(_, t)| themen.get(t))
+                        .map(|t| (*t).to_owned()),
+                    legal_basis: l.legal_basis.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,44 +420,5 @@ mod tests {
         assert!(matches!(read_dir(&dir), Err(ImportError::Format { .. })));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(read_dir(&dir), Err(ImportError::Io { .. })));
-    }
-}
-
-impl CatalogData {
-    /// The services with their classification, as the search index needs them (the same joins
-    /// the database does).
-    pub fn documents(&self) -> Vec<crate::ServiceDoc> {
-        use std::collections::HashMap;
-        let themen: HashMap<i64, &str> = self
-            .themenfelder
-            .iter()
-            .map(|t| (t.id, t.name.as_str()))
-            .collect();
-        let lagen: HashMap<i64, (&str, i64)> = self
-            .lebenslagen
-            .iter()
-            .map(|l| (l.id, (l.name.as_str(), l.themenfeld_id)))
-            .collect();
-        let ozg: HashMap<i64, &OzgLeistung> =
-            self.ozg_leistungen.iter().map(|o| (o.id, o)).collect();
-        self.leistungen
-            .iter()
-            .map(|l| {
-                let o = l.ozg_leistung_id.and_then(|id| ozg.get(&id));
-                let lage = o.and_then(|o| lagen.get(&o.lebenslage_id));
-                crate::ServiceDoc {
-                    id: l.id,
-                    leika: l.leika.clone(),
-                    name: l.name.clone(),
-                    ozg_id: o.map(|o| o.ozg_id.0.clone()),
-                    ozg_name: o.map(|o| o.name.clone()),
-                    lebenslage: lage.map(|(n, _)| (*n).to_owned()),
-                    themenfeld: lage
-                        .and_then(|(_, t)| themen.get(t))
-                        .map(|t| (*t).to_owned()),
-                    legal_basis: l.legal_basis.clone(),
-                }
-            })
-            .collect()
     }
 }
