@@ -21,6 +21,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory for the SQLite file, local blobs and generated secrets.
     pub data_dir: PathBuf,
+    /// Directory of the catalogue data (OZG/LeiKa CSV) that `demo` imports on first start.
+    pub catalog_dir: Option<PathBuf>,
     /// Database URL; empty means SQLite in `data_dir/rathaus.db`.
     pub database_url: Option<String>,
     /// File holding the database URL (for secrets).
@@ -79,6 +81,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            catalog_dir: None,
             database_url: None,
             database_url_file: None,
             auto_migrate: true,

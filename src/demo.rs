@@ -4,7 +4,9 @@ use anyhow::Result;
 use rathaus_core::tenant::NewTenant;
 use rathaus_core::{Ars, Branding, Module, TenantKind, TenantSlug};
 use rathaus_storage::Db;
+use rathaus_storage::catalog::{CatalogStore, Offer};
 use rathaus_storage::tenants::{SeedOutcome, TenantStore};
+use std::path::{Path, PathBuf};
 
 /// One demo tenant: (slug, name, kind, ARS, parent slug, primary colour). AGS follows from the ARS.
 type DemoTenant = (
@@ -115,6 +117,72 @@ pub async fn seed(db: &Db) -> Result<(usize, usize, usize)> {
         }
     }
     Ok(counts)
+}
+
+/// Where the demo finds the catalogue: the configured directory, else the shared test data.
+fn catalog_dir(configured: Option<&Path>) -> Option<PathBuf> {
+    let candidates = [
+        configured.map(Path::to_path_buf),
+        Some(PathBuf::from("../shared/testdata/ozg-leika")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("leika_leistungen.csv").exists())
+}
+
+/// Demo offers: (tenant, LeiKa key, online, maturity).
+const OFFERS: &[(&str, &str, bool, i64)] = &[
+    ("koeln", "99110009104000", true, 3),   // Hundehaltung Anmeldung
+    ("koeln", "99115005104000", true, 2),   // Wohnsitz Anmeldung
+    ("dahlem", "99110009104000", false, 0), // Hundehaltung Anmeldung, vor Ort
+    ("muenster", "99115005104000", true, 3), // Wohnsitz Anmeldung
+];
+
+/// Imports the catalogue on the first demo start (when the Land has none) and sets demo offers.
+pub async fn seed_catalog(db: &Db, configured: Option<&Path>) -> Result<()> {
+    let store = CatalogStore::new(db.clone());
+    let tenants = TenantStore::new(db.clone());
+    let land = tenants.get("nrw").await?;
+    if store.counts(land.id).await?.leistungen > 0 {
+        return Ok(());
+    }
+    let Some(dir) = catalog_dir(configured) else {
+        tracing::warn!(
+            "no catalogue data found (set catalog_dir); the demo starts without a service catalogue"
+        );
+        return Ok(());
+    };
+    let report = crate::catalog::import(db, &dir, "nrw", false).await?;
+    tracing::info!(
+        services = report.imported.leistungen,
+        rejected = report.rejected.len(),
+        "demo catalogue imported"
+    );
+    let docs = store.services(land.id).await?;
+    for (slug, leika, online, maturity) in OFFERS {
+        let Some(doc) = docs
+            .iter()
+            .find(|d| d.leika.as_ref().is_some_and(|k| k.as_str() == *leika))
+        else {
+            continue;
+        };
+        let tenant = tenants.get(slug).await?;
+        let url = online.then(|| format!("/{slug}/leistungen/{}", doc.id));
+        store
+            .set_offer(
+                tenant.id,
+                &Offer {
+                    leistung_id: doc.id,
+                    online: *online,
+                    url,
+                    maturity: *maturity,
+                },
+                "system:demo",
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

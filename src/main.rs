@@ -1,5 +1,6 @@
 //! The `rathaus` binary: command line, configuration, start-up and shutdown.
 
+mod catalog;
 mod config;
 mod demo;
 
@@ -62,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The service catalogue.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Print the OpenAPI description of the JSON API.
     Openapi,
     /// Staff accounts.
@@ -75,6 +81,24 @@ enum Command {
 enum AuditCommand {
     /// Check the hash chain; exit code 1 if any entry was changed or deleted.
     Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import the OZG/LeiKa catalogue (CSV files) for a Land; replaces its catalogue atomically.
+    Import {
+        /// Directory with ozg_themenfelder.csv, ozg_lebenslagen.csv, ozg_leistungen.csv, leika_leistungen.csv.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Slug of the Land tenant whose catalogue this is.
+        #[arg(long, default_value = "nrw")]
+        land: String,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -156,6 +180,7 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
     if seed_demo {
         let (created, updated, unchanged) = demo::seed(&db).await?;
         tracing::info!(created, updated, unchanged, "demo tenants seeded");
+        demo::seed_catalog(&db, config.catalog_dir.as_deref()).await?;
     }
     let blobs = Blobs::open(&config.blobs, &config.data_dir)?;
     let web = rathaus_web::WebConfig {
@@ -168,6 +193,7 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         trust_forwarded_for: config.http.trust_forwarded_for,
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web);
+    rathaus_web::search_index::spawn_refresher(state.clone());
     let app = rathaus_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -257,6 +283,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             });
         }
         Command::Openapi => println!("{}", rathaus_web::openapi_json()),
+        Command::Catalog {
+            command:
+                CatalogCommand::Import {
+                    dir,
+                    land,
+                    json,
+                    common,
+                },
+        } => {
+            let config = load(&common, None)?;
+            let db = connect(&config).await?;
+            db.migrate().await?;
+            let report = catalog::import(&db, &dir, &land, true).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.print();
+            }
+        }
         Command::Staff {
             command:
                 StaffCommand::Token {

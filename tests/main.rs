@@ -3,6 +3,7 @@
 
 mod api;
 mod audit_cli;
+mod catalog;
 mod cli;
 mod isolation;
 mod pages;

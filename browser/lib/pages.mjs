@@ -9,6 +9,11 @@ export const A11Y_PAGES = [
   '/dahlem/',
   '/kreis-euskirchen/',
   '/koeln/barrierefreiheit',
+  '/suche?q=Hund',
+  '/koeln/suche?q=Hund+anmelden',
+  '/koeln/suche?q=xyzxyz', // no hits
+  '/koeln/leistungen/2939', // Hundehaltung Anmeldung, offered online in Köln
+  '/leistungen/2948',
   { path: '/gibt-es-nicht/', status: 404 },
 ];
 

@@ -44,6 +44,10 @@ export async function startServer() {
   // RATHAUS_DATABASE_URL is inherited as is when set; make sure an empty one
   // does not override the server's default.
   if (!env.RATHAUS_DATABASE_URL) delete env.RATHAUS_DATABASE_URL;
+  // The demo imports the service catalogue from the shared test data beside the repository.
+  if (!env.RATHAUS_CATALOG_DIR) {
+    env.RATHAUS_CATALOG_DIR = path.resolve(BROWSER_DIR, '..', '..', 'shared', 'testdata', 'ozg-leika');
+  }
 
   const args = ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -319,3 +319,38 @@ impl CatalogStore {
             .collect()
     }
 }
+
+impl CatalogStore {
+    /// A number that changes with every import of `land`'s catalogue (the audit sequence number
+    /// of the last import; 0 if never imported). Search indexes compare it to know when to rebuild.
+    pub async fn version(&self, land: TenantId) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(seq) FROM audit_log WHERE tenant_id = $1 AND action = 'catalog.import'",
+        )
+        .bind(land.to_string())
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// One service of `land` by its id.
+    pub async fn service(&self, land: TenantId, id: i64) -> Result<ServiceDoc> {
+        // Small catalogue, rare call: reuse the joined listing rather than a second query shape.
+        self.services(land)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| StorageError::NotFound(format!("Leistung {id}")))
+    }
+}
+
+impl CatalogStore {
+    /// Ids of services some tenant offers online.
+    pub async fn online_anywhere(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT leistung_id FROM catalog_offers WHERE online = 1 ORDER BY leistung_id",
+        )
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+}

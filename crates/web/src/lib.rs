@@ -21,6 +21,7 @@ mod layers;
 mod ops;
 mod problem;
 mod ratelimit;
+pub mod search_index;
 mod state;
 
 pub use api::openapi_json;

@@ -1,8 +1,10 @@
 //! Shared state of all handlers.
 
 use crate::ratelimit::Limiter;
+use crate::search_index::SearchHolder;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rathaus_storage::audit::AuditStore;
+use rathaus_storage::catalog::CatalogStore;
 use rathaus_storage::feedback::FeedbackStore;
 use rathaus_storage::staff::StaffStore;
 use rathaus_storage::tenants::TenantStore;
@@ -63,6 +65,10 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Limit for anonymous form submissions.
     pub form_limiter: Option<Limiter>,
+    /// Service catalogue.
+    pub catalog: CatalogStore,
+    /// The in-process search index of the catalogue.
+    pub search: SearchHolder,
 }
 
 impl AppState {
@@ -88,6 +94,8 @@ impl AppState {
         }
         Self {
             form_limiter,
+            catalog: CatalogStore::new(db.clone()),
+            search: SearchHolder::default(),
             tenants: TenantStore::new(db.clone()),
             staff: StaffStore::new(db.clone()),
             feedback: FeedbackStore::new(db.clone()),

@@ -4,6 +4,7 @@ mod audit;
 mod feedback;
 mod json;
 mod openapi;
+pub(crate) mod services;
 mod tenants;
 
 pub use json::ApiJson;
@@ -37,5 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenants/{slug}/feedback/{id}", patch(feedback::update))
         .route("/v1/tenants/{slug}/audit", get(audit::list))
         .route("/v1/me", get(tenants::me))
+        .route("/v1/services", get(services::search))
         .fallback(|| async { Problem::not_found("Diesen API-Pfad gibt es nicht.") })
 }

@@ -2,6 +2,7 @@
 
 mod accessibility;
 pub mod layout;
+mod services;
 mod start;
 
 use crate::state::AppState;
@@ -20,6 +21,10 @@ pub fn router() -> Router<AppState> {
             "/barrierefreiheit",
             get(accessibility::portal_page).post(accessibility::portal_submit),
         )
+        .route("/suche", get(services::portal_search))
+        .route("/leistungen/{id}", get(services::portal_service))
+        .route("/{slug}/suche", get(services::tenant_search))
+        .route("/{slug}/leistungen/{id}", get(services::tenant_service))
         .route("/{slug}", get(start::add_slash))
         .route("/{slug}/", get(start::tenant_start))
         .route("/{slug}/theme.css", get(start::theme_css))

@@ -52,6 +52,7 @@ pub async fn portal(State(state): State<AppState>) -> Response {
             Some(l) => {
                 h1 { "Serviceportal " (l.name) }
                 p class="lead" { "Verwaltungsleistungen des Landes und seiner Kommunen online – an einem Ort." }
+                (super::services::search_form("/suche", ""))
                 section aria-labelledby="kommunen" {
                     h2 id="kommunen" { "Ihre Kommune" }
                     p { "Wählen Sie Ihre Stadt, Gemeinde oder Ihren Kreis:" }
@@ -117,6 +118,7 @@ pub async fn tenant_start(State(state): State<AppState>, Path(slug): Path<String
     let content = html! {
         h1 { (t.branding.display_name) }
         p class="lead" { "Willkommen im Serviceportal. Hier erledigen Sie Verwaltungsangelegenheiten bei " (t.name) " online." }
+        (super::services::search_form(&format!("/{}/suche", t.slug), ""))
         section aria-labelledby="dienste" {
             h2 id="dienste" { "Online-Dienste" }
             (modules_list(&t))

@@ -1,0 +1,148 @@
+//! `GET /api/v1/services`: search the service catalogue.
+
+use super::tenants::tenant_or_404;
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use rathaus_storage::catalog::Offer;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// Search parameters.
+#[derive(Deserialize, IntoParams)]
+pub struct ServiceQuery {
+    /// Search words (German; `"phrase"`, `-ausschließen`, `oder`). Empty: no hits.
+    pub q: Option<String>,
+    /// Tenant slug: mark and prefer what this tenant offers online. Without: the whole state's catalogue.
+    pub tenant: Option<String>,
+    /// Page size (1–100, default 20).
+    pub limit: Option<usize>,
+    /// Offset (0–400).
+    pub offset: Option<usize>,
+}
+
+/// A hit.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceItem {
+    /// LeiKa key (14 digits); `null` for services outside the LeiKa.
+    pub leika: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Offered online (by the tenant; without tenant: by any tenant).
+    pub online: bool,
+    /// Page of the service.
+    pub url: String,
+    /// OZG-ID of its OZG-Leistung.
+    pub ozg_id: Option<String>,
+    /// Its Themenfeld.
+    pub themenfeld: Option<String>,
+}
+
+/// The answer.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceList {
+    /// Number of matching services.
+    pub total: usize,
+    /// One page of hits, best first.
+    pub items: Vec<ServiceItem>,
+}
+
+/// Which services are online, and where a hit's page is, for an optional tenant.
+pub(crate) struct Availability {
+    online: HashMap<i64, Offer>,
+    base: String,
+}
+
+impl Availability {
+    pub(crate) async fn load(state: &AppState, tenant: Option<&str>) -> Result<Self, Problem> {
+        match tenant {
+            Some(slug) => {
+                let t = tenant_or_404(state, slug).await?;
+                let offers = state.catalog.offers(t.id).await?;
+                Ok(Self {
+                    online: offers
+                        .into_iter()
+                        .filter(|o| o.online)
+                        .map(|o| (o.leistung_id, o))
+                        .collect(),
+                    base: format!("/{slug}/leistungen/"),
+                })
+            }
+            None => {
+                let ids = state.catalog.online_anywhere().await?;
+                let online = ids
+                    .into_iter()
+                    .map(|id| {
+                        (
+                            id,
+                            Offer {
+                                leistung_id: id,
+                                online: true,
+                                url: None,
+                                maturity: 0,
+                            },
+                        )
+                    })
+                    .collect();
+                Ok(Self {
+                    online,
+                    base: "/leistungen/".into(),
+                })
+            }
+        }
+    }
+
+    pub(crate) fn is_online(&self, id: i64) -> bool {
+        self.online.contains_key(&id)
+    }
+
+    pub(crate) fn url(&self, id: i64) -> String {
+        format!("{}{id}", self.base)
+    }
+}
+
+pub(crate) fn index_or_503(
+    state: &AppState,
+) -> Result<std::sync::Arc<rathaus_catalog::search::SearchIndex>, Problem> {
+    state.search.get().ok_or_else(|| {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "search-unavailable", "Suche nicht bereit")
+            .detail("Der Suchindex wird gerade aufgebaut oder es ist noch kein Leistungskatalog importiert.")
+    })
+}
+
+/// Search services.
+#[utoipa::path(get, path = "/api/v1/services", operation_id = "searchServices", tag = "Leistungen", params(ServiceQuery),
+    responses((status = 200, body = ServiceList), (status = 503, body = Problem)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(p): Query<ServiceQuery>,
+) -> Result<Json<ServiceList>, Problem> {
+    let avail = Availability::load(&state, p.tenant.as_deref()).await?;
+    let index = index_or_503(&state)?;
+    let q = p.q.unwrap_or_default();
+    let limit = p.limit.unwrap_or(20).clamp(1, 100);
+    let offset = p.offset.unwrap_or(0).min(400);
+    let (total, hits) = index
+        .search(&q, offset, limit, |d| {
+            if avail.is_online(d.id) { 1.3 } else { 1.0 }
+        })
+        .map_err(|e| {
+            tracing::error!(error = %e, "search failed");
+            Problem::internal()
+        })?;
+    let items = hits
+        .into_iter()
+        .map(|h| ServiceItem {
+            leika: h.doc.leika.as_ref().map(ToString::to_string),
+            name: h.doc.name.clone(),
+            online: avail.is_online(h.doc.id),
+            url: avail.url(h.doc.id),
+            ozg_id: h.doc.ozg_id.clone(),
+            themenfeld: h.doc.themenfeld.clone(),
+        })
+        .collect();
+    Ok(Json(ServiceList { total, items }))
+}

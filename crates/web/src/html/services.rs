@@ -1,0 +1,207 @@
+//! Service search and service pages, for the portal and for each tenant.
+
+use super::layout::{Chrome, page};
+use super::{internal_error, land, tenant_page};
+use crate::api::services::Availability;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, html};
+use rathaus_core::{Tenant, TenantKind};
+use serde::Deserialize;
+
+/// `?q=`
+#[derive(Deserialize, Default)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// The search form (GET: works without JavaScript).
+pub fn search_form(action: &str, q: &str) -> Markup {
+    html! {
+        form method="get" action=(action) class="search" role="search" {
+            label for="q" { "Welche Leistung suchen Sie?" }
+            div class="search-row" {
+                input id="q" name="q" type="search" value=(q) maxlength="200" autocomplete="off"
+                    placeholder="z. B. Hund anmelden, Personalausweis, Wohngeld";
+                button type="submit" class="button" { "Suchen" }
+            }
+        }
+    }
+}
+
+async fn results(state: &AppState, slug: Option<&str>, q: &str) -> Result<Markup, Response> {
+    let avail = Availability::load(state, slug)
+        .await
+        .map_err(|_| internal_page())?;
+    let Some(index) = state.search.get() else {
+        return Ok(
+            html! { p role="status" { "Die Suche wird gerade vorbereitet. Bitte versuchen Sie es in einer Minute erneut." } },
+        );
+    };
+    if q.trim().is_empty() {
+        return Ok(html! {});
+    }
+    let (total, hits) = index
+        .search(q, 0, 20, |d| if avail.is_online(d.id) { 1.3 } else { 1.0 })
+        .map_err(|_| internal_page())?;
+    Ok(html! {
+        h2 id="treffer" { @if total == 1 { "1 Treffer" } @else { (total) " Treffer" } }
+        @if hits.is_empty() {
+            p { "Zu Ihrer Suche wurde keine Leistung gefunden. Versuchen Sie ein anderes Wort, z. B. den Namen eines Dokuments." }
+        } @else {
+            ol class="results" aria-labelledby="treffer" {
+                @for h in &hits {
+                    li {
+                        a href=(avail.url(h.doc.id)) { (h.doc.name) }
+                        @if avail.is_online(h.doc.id) { " " span class="badge" { "online" } }
+                        @if let Some(t) = &h.doc.themenfeld { br; span class="hint" { (t) } }
+                    }
+                }
+            }
+            @if total > hits.len() { p class="hint" { "Die 20 besten Treffer werden angezeigt. Verfeinern Sie Ihre Suche für weitere." } }
+        }
+    })
+}
+
+fn internal_page() -> Response {
+    super::layout::error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Technischer Fehler",
+        "Die Suche ist gerade nicht möglich.",
+    )
+}
+
+fn search_page(chrome: &Chrome<'_>, action: &str, q: &str, results: Markup) -> Response {
+    let title = if q.trim().is_empty() {
+        "Leistungen suchen".to_owned()
+    } else {
+        format!("Suche: {}", q.chars().take(60).collect::<String>())
+    };
+    let content = html! {
+        h1 { "Leistungen suchen" }
+        (search_form(action, q))
+        (results)
+    };
+    Html(page(chrome, &title, content).into_string()).into_response()
+}
+
+/// `GET /suche`
+pub async fn portal_search(
+    State(state): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let (land, _) = match land(&state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let results = match results(&state, None, &p.q).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let chrome = Chrome::portal(land.as_ref())
+        .crumb("Startseite", "/")
+        .crumb("Suche", "/suche");
+    search_page(&chrome, "/suche", &p.q, results)
+}
+
+/// `GET /{slug}/suche`
+pub async fn tenant_search(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let t = match tenant_page(&state, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let results = match results(&state, Some(&slug), &p.q).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let chrome = Chrome::tenant(&t)
+        .crumb(t.name.clone(), format!("/{slug}/"))
+        .crumb("Suche", format!("/{slug}/suche"));
+    search_page(&chrome, &format!("/{slug}/suche"), &p.q, results)
+}
+
+async fn service_page(state: &AppState, tenant: Option<&Tenant>, id: &str) -> Response {
+    let not_found = || {
+        super::layout::error_page(
+            StatusCode::NOT_FOUND,
+            "Leistung nicht gefunden",
+            "Diese Leistung gibt es im Leistungskatalog nicht.",
+        )
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let (land, _) = match land(state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(land) = land else { return not_found() };
+    let doc = match state.catalog.service(land.id, id).await {
+        Ok(d) => d,
+        Err(rathaus_storage::StorageError::NotFound(_)) => return not_found(),
+        Err(e) => return internal_error(e),
+    };
+    let offer = match tenant {
+        Some(t) => state
+            .catalog
+            .offers(t.id)
+            .await
+            .ok()
+            .and_then(|o| o.into_iter().find(|o| o.leistung_id == id)),
+        None => None,
+    };
+    let content = html! {
+        h1 { (doc.name) }
+        dl class="facts" {
+            @if let Some(k) = &doc.leika { dt { "LeiKa-Schlüssel" } dd { (k) } }
+            @if let (Some(id), Some(n)) = (&doc.ozg_id, &doc.ozg_name) { dt { "OZG-Leistung" } dd { (n) " (OZG-ID " (id) ")" } }
+            @if let Some(l) = &doc.lebenslage { dt { "Lebenslage" } dd { (l) } }
+            @if let Some(t) = &doc.themenfeld { dt { "Themenfeld" } dd { (t) } }
+            @if !doc.legal_basis.is_empty() { dt { "Rechtsgrundlage" } dd { (doc.legal_basis) } }
+        }
+        @if let Some(t) = tenant {
+            h2 { "Bei " (t.name) }
+            @match &offer {
+                Some(o) if o.online => {
+                    p { "Diese Leistung können Sie bei " (t.name) " online beantragen." }
+                    @if let Some(u) = &o.url { p { a class="button" href=(u) { "Zum Online-Dienst" } } }
+                }
+                Some(_) => p { "Diese Leistung bietet " (t.name) " vor Ort an." },
+                None => p { "Für diese Leistung liegen von " (t.name) " noch keine Angaben vor. Bitte wenden Sie sich an die Verwaltung." },
+            }
+        }
+    };
+    let chrome = match tenant {
+        Some(t) => Chrome::tenant(t)
+            .crumb(t.name.clone(), format!("/{}/", t.slug))
+            .crumb(doc.name.clone(), format!("/{}/leistungen/{id}", t.slug)),
+        None => Chrome::portal(Some(&land))
+            .crumb("Startseite", "/")
+            .crumb(doc.name.clone(), format!("/leistungen/{id}")),
+    };
+    Html(page(&chrome, &doc.name, content).into_string()).into_response()
+}
+
+/// `GET /leistungen/{id}`
+pub async fn portal_service(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    service_page(&state, None, &id).await
+}
+
+/// `GET /{slug}/leistungen/{id}`
+pub async fn tenant_service(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Response {
+    match tenant_page(&state, &slug).await {
+        Ok(t) if t.kind == TenantKind::Land => service_page(&state, None, &id).await,
+        Ok(t) => service_page(&state, Some(&t), &id).await,
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,181 @@
+//! The service catalogue through the public interface: import CLI, search API, HTML search.
+
+use crate::support::Server;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Waits until the background search index is built.
+async fn search(s: &Server, query: &str) -> Value {
+    for _ in 0..200 {
+        let res = s.get(&format!("/api/v1/services?{query}")).await;
+        if res.status() != 503 {
+            assert_eq!(res.status(), 200, "{query}");
+            return res.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("search index not ready");
+}
+
+async fn search_api(s: &Server) {
+    let r = search(s, "q=Hund%20anmelden&tenant=koeln").await;
+    assert!(r["total"].as_u64().unwrap() > 0);
+    let first = &r["items"][0];
+    assert_eq!(first["leika"], "99110009104000", "{r}");
+    assert_eq!(first["name"], "Hundehaltung Anmeldung");
+    assert_eq!(first["online"], true, "Köln offers it online in the demo");
+    assert!(
+        first["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/koeln/leistungen/")
+    );
+    // Dahlem offers it on site only.
+    let r = search(s, "q=Hund%20anmelden&tenant=dahlem").await;
+    let hit = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["leika"] == "99110009104000")
+        .unwrap();
+    assert_eq!(hit["online"], false);
+    // The whole state's catalogue, typos and umlaut spellings.
+    for (q, leika_prefix) in [
+        ("Hundsteuer", "99102013"),
+        ("Fuehrerschein", "99023001"),
+        ("Personalausweiss", "99008001"),
+    ] {
+        let r = search(s, &format!("q={q}")).await;
+        let top: Vec<&str> = r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(5)
+            .filter_map(|i| i["leika"].as_str())
+            .collect();
+        assert!(
+            top.iter().any(|k| k.starts_with(leika_prefix)),
+            "{q}: {top:?}"
+        );
+    }
+    // Empty and very long queries answer correctly; paging is bounded.
+    assert_eq!(search(s, "q=").await["total"], 0);
+    assert_eq!(search(s, "q=%20%20").await["total"], 0);
+    let long = "Hund".repeat(250);
+    let r = search(s, &format!("q={long}&limit=500&offset=99999")).await;
+    assert!(r["items"].as_array().unwrap().len() <= 100);
+    // Unknown tenant: 404 problem.
+    let res = s.get("/api/v1/services?q=Hund&tenant=gibtsnicht").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+crate::on_both_backends!(search_api_t, search_api);
+
+async fn html_search_and_service_pages(s: &Server) {
+    search(s, "q=x").await;
+    let html = s
+        .get("/koeln/suche?q=Personalausweis")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("role=\"search\"") && html.contains("Treffer"));
+    let link = html
+        .split("href=\"/koeln/leistungen/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = s.get(&format!("/koeln/leistungen/{link}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("LeiKa-Schlüssel"));
+    let hund = s
+        .get("/koeln/suche?q=Hund+anmelden")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(hund.contains("Hundehaltung Anmeldung") && hund.contains("class=\"badge\""));
+    assert_eq!(s.get("/leistungen/999999999").await.status(), 404);
+    assert_eq!(s.get("/koeln/leistungen/abc").await.status(), 404);
+    assert_eq!(s.get("/suche").await.status(), 200);
+}
+crate::on_both_backends!(html_search_t, html_search_and_service_pages);
+
+async fn import_cli(s: &Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let real =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/ozg-leika");
+    for f in [
+        "ozg_themenfelder.csv",
+        "ozg_lebenslagen.csv",
+        "ozg_leistungen.csv",
+    ] {
+        std::fs::copy(real.join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("leika_leistungen.csv"),
+        "id,service_key,name,service_type,service_system_id\n1,99012001000000,Abbruchgenehmigung,4,1\n2,99 kaputt,Falsch,4,1\n3,99012001001000,,4,1\n",
+    )
+    .unwrap();
+    let out = s.cli(&[
+        "catalog",
+        "import",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["imported"]["leistungen"], 1);
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2, "{report}");
+    assert_eq!(rejected[0]["line"], 3);
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("14 Ziffern")
+    );
+    assert_eq!(rejected[1]["line"], 4);
+    // Idempotent.
+    let again: Value = serde_json::from_slice(
+        &s.cli(&[
+            "catalog",
+            "import",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(again["imported"], report["imported"]);
+    // Refused: a missing directory, a tenant that is not a Land. Nothing changes.
+    let out = s.cli(&["catalog", "import", "--dir", "/nonexistent"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = s.cli(&[
+        "catalog",
+        "import",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--land",
+        "koeln",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kein Land"));
+    // The running server picks up the new catalogue (within its refresh interval) — checked via the database.
+    let db = s.db().connect().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_leistungen")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+crate::on_both_backends!(import_cli_t, import_cli);
