@@ -98,7 +98,10 @@ async fn demo_reseeds_idempotently_and_shuts_down_gracefully() {
     let (status, db) = first.terminate();
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     let entries = audited(run_cli(&db, &["audit", "verify", "--json"]));
-    assert!(entries >= before.len() as u64, "every created tenant is audited");
+    assert!(
+        entries >= before.len() as u64,
+        "every created tenant is audited"
+    );
     // Starting the demo again on the same data changes nothing and writes no audit entry.
     let second = Server::start(db, "demo", &[]);
     let after: Vec<serde_json::Value> = second.get("/api/v1/tenants").await.json().await.unwrap();

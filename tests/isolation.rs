@@ -5,23 +5,7 @@ use serde_json::{Value, json};
 
 async fn submit_feedback(s: &Server, slug: &str, message: &str) {
     // Through the real HTML form: GET for the CSRF cookie and token, then POST.
-    let page = s.get(&format!("/{slug}/barrierefreiheit")).await;
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = page.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (cookie, token) = s.form_session(&format!("/{slug}/barrierefreiheit")).await;
     let res = s
         .client
         .post(s.url(&format!("/{slug}/barrierefreiheit")))

@@ -75,23 +75,7 @@ async fn csrf_is_enforced(s: &Server) {
             .contains("Formular ist abgelaufen")
     );
     // A valid pair works; an invalid e-mail is reported on the form, nothing stored.
-    let page = s.get("/koeln/barrierefreiheit").await;
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = page.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (cookie, token) = s.form_session("/koeln/barrierefreiheit").await;
     let post = |msg: &'static str, contact: &'static str| {
         s.client
             .post(s.url("/koeln/barrierefreiheit"))
@@ -162,23 +146,7 @@ async fn hsts_when_configured() {
 async fn anonymous_forms_are_rate_limited() {
     let db = rathaus_storage::testing::TestDatabase::sqlite().unwrap();
     let s = Server::start(db, "demo", &[("RATHAUS_HTTP__FORM_RATE_PER_MINUTE", "3")]);
-    let page = s.get("/dahlem/barrierefreiheit").await;
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = page.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (cookie, token) = s.form_session("/dahlem/barrierefreiheit").await;
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let res = s

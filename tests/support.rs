@@ -185,3 +185,28 @@ impl Server {
         (status, text)
     }
 }
+
+impl Server {
+    /// Opens a page with a form as a browser would: returns the CSRF cookie (`name=value`) and
+    /// the token from the hidden field.
+    pub async fn form_session(&self, path: &str) -> (String, String) {
+        let page = self.get(path).await;
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let html = page.text().await.unwrap();
+        let token = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        (cookie, token)
+    }
+}

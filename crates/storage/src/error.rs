@@ -50,3 +50,14 @@ impl StorageError {
         Self::Database(e)
     }
 }
+
+/// Reads a text column and parses it (ids, enums); unparsable stored text is [`StorageError::Corrupt`].
+pub(crate) fn parsed<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, StorageError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text: String = sqlx::Row::try_get(row, column)?;
+    text.parse()
+        .map_err(|e: T::Err| StorageError::Corrupt(format!("{column} = {text:?}: {e}")))
+}

@@ -1,5 +1,6 @@
 //! Accessibility feedback reports, always scoped by tenant.
 
+use crate::error::parsed;
 use crate::{Db, Result, StorageError, audit};
 use rathaus_core::audit::NewAuditEntry;
 use rathaus_core::feedback::{Feedback, FeedbackStatus, NewFeedback};
@@ -17,23 +18,13 @@ macro_rules! columns {
 }
 
 fn from_row(row: &AnyRow) -> Result<Feedback> {
-    let corrupt = |e: String| StorageError::Corrupt(e);
-    let id: String = row.try_get("id")?;
-    let tenant: String = row.try_get("tenant_id")?;
-    let status: String = row.try_get("status")?;
     Ok(Feedback {
-        id: id
-            .parse()
-            .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-        tenant: tenant
-            .parse()
-            .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+        id: parsed(row, "id")?,
+        tenant: parsed(row, "tenant_id")?,
         page: row.try_get("page")?,
         message: row.try_get("message")?,
         contact: row.try_get("contact")?,
-        status: status
-            .parse()
-            .map_err(|e: rathaus_core::feedback::FeedbackError| corrupt(e.to_string()))?,
+        status: parsed(row, "status")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

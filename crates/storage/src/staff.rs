@@ -3,6 +3,7 @@
 //! Tokens are 256-bit random values shown once; only their SHA-256 is stored, so a database
 //! dump yields no usable token.
 
+use crate::error::parsed;
 use crate::{Db, Result, StorageError, audit};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -143,26 +144,15 @@ impl StaffStore {
         if expires.as_str() <= now_text().as_str() {
             return Ok(None);
         }
-        let corrupt = |e: String| StorageError::Corrupt(e);
-        let id: String = row.try_get("id")?;
-        let tenant: String = row.try_get("tenant_id")?;
-        let kind: String = row.try_get("kind")?;
-        let role: String = row.try_get("role")?;
+        let kind: TenantKind = parsed(&row, "kind")?;
         Ok(Some(StaffPrincipal {
-            id: id
-                .parse()
-                .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-            tenant: tenant
-                .parse()
-                .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            id: parsed(&row, "id")?,
+            tenant: parsed(&row, "tenant_id")?,
             tenant_slug: row.try_get("slug")?,
-            state_level: kind
-                .parse::<TenantKind>()
-                .map_err(|e| corrupt(e.to_string()))?
-                == TenantKind::Land,
+            state_level: kind == TenantKind::Land,
             login: row.try_get("login")?,
             office: row.try_get("office")?,
-            role: role.parse().map_err(corrupt)?,
+            role: parsed(&row, "role")?,
         }))
     }
 
