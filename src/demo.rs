@@ -131,6 +131,26 @@ fn catalog_dir(configured: Option<&Path>) -> Option<PathBuf> {
         .find(|d| d.join("leika_leistungen.csv").exists())
 }
 
+/// Share (percent) of the main services each demo municipality offers.
+const DEMO_SHARE: &[(&str, u64)] = &[
+    ("koeln", 45),
+    ("duesseldorf", 40),
+    ("muenster", 50),
+    ("kreis-euskirchen", 25),
+    ("euskirchen", 20),
+    ("dahlem", 10),
+];
+
+/// A stable pseudo-random number per tenant and service (FNV-1a), so the demo is the same everywhere.
+fn demo_hash(slug: &str, id: i64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in slug.bytes().chain(id.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// Demo offers: (tenant, LeiKa key, online, maturity).
 const OFFERS: &[(&str, &str, bool, i64)] = &[
     ("koeln", "99110009104000", true, 3),   // Hundehaltung Anmeldung
@@ -160,6 +180,29 @@ pub async fn seed_catalog(db: &Db, configured: Option<&Path>) -> Result<()> {
         "demo catalogue imported"
     );
     let docs = store.services(land.id).await?;
+    // A plausible spread of online services per municipality, so the OZG dashboard has something to
+    // compare: a deterministic share of the main LeiKa services (keys ending in 000000) per tenant.
+    for (slug, share) in DEMO_SHARE {
+        let tenant = tenants.get(slug).await?;
+        let offers: Vec<Offer> = docs
+            .iter()
+            .filter(|d| {
+                d.leika
+                    .as_ref()
+                    .is_some_and(|k| k.as_str().ends_with("000000"))
+            })
+            .filter_map(|d| {
+                let h = demo_hash(slug, d.id);
+                (h % 100 < *share).then(|| Offer {
+                    leistung_id: d.id,
+                    online: !h.is_multiple_of(7),
+                    url: None,
+                    maturity: i64::try_from(1 + (h / 100) % 4).unwrap_or(1),
+                })
+            })
+            .collect();
+        store.set_offers(tenant.id, &offers, "system:demo").await?;
+    }
     for (slug, leika, online, maturity) in OFFERS {
         let Some(doc) = docs
             .iter()

@@ -5,6 +5,7 @@ mod api;
 mod audit_cli;
 mod catalog;
 mod cli;
+mod dashboard;
 mod isolation;
 mod pages;
 mod support;

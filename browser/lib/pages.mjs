@@ -14,6 +14,9 @@ export const A11Y_PAGES = [
   '/koeln/suche?q=xyzxyz', // no hits
   '/koeln/leistungen/2939', // Hundehaltung Anmeldung, offered online in Köln
   '/leistungen/2948',
+  '/ozg-dashboard',
+  '/ozg-dashboard?sort=anteil&dir=desc',
+  '/koeln/ozg-dashboard',
   { path: '/gibt-es-nicht/', status: 404 },
 ];
 

@@ -354,3 +354,116 @@ impl CatalogStore {
         .await?)
     }
 }
+
+impl CatalogStore {
+    /// The OZG-Leistungen of `land` with their Themenfeld (for the OZG dashboard).
+    pub async fn ozg_services(
+        &self,
+        land: TenantId,
+    ) -> Result<Vec<rathaus_catalog::dashboard::OzgService>> {
+        let rows = sqlx::query(
+            "SELECT z.id, z.ozg_id, z.name, COALESCE(f.name, '') AS themenfeld FROM catalog_ozg_leistungen z \
+             LEFT JOIN catalog_lebenslagen g ON g.tenant_id = z.tenant_id AND g.id = z.lebenslage_id \
+             LEFT JOIN catalog_themenfelder f ON f.tenant_id = g.tenant_id AND f.id = g.themenfeld_id \
+             WHERE z.tenant_id = $1 ORDER BY z.ozg_id",
+        )
+        .bind(land.to_string())
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(rathaus_catalog::dashboard::OzgService {
+                    id: r.try_get("id")?,
+                    ozg_id: r.try_get("ozg_id")?,
+                    name: r.try_get("name")?,
+                    themenfeld: r.try_get("themenfeld")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every tenant's offers of `land`'s services, reduced to OZG-Leistungen; the tenant is
+    /// given by its slug. Offers of services without an OZG-Leistung are left out.
+    pub async fn ozg_offers(
+        &self,
+        land: TenantId,
+    ) -> Result<Vec<rathaus_catalog::dashboard::OzgOffer>> {
+        let rows = sqlx::query(
+            "SELECT t.slug, l.ozg_leistung_id, o.online, o.maturity FROM catalog_offers o \
+             JOIN tenants t ON t.id = o.tenant_id \
+             JOIN catalog_leistungen l ON l.tenant_id = $1 AND l.id = o.leistung_id \
+             WHERE l.ozg_leistung_id IS NOT NULL",
+        )
+        .bind(land.to_string())
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let online: i64 = r.try_get("online")?;
+                Ok(rathaus_catalog::dashboard::OzgOffer {
+                    tenant: r.try_get("slug")?,
+                    ozg_leistung_id: r.try_get("ozg_leistung_id")?,
+                    online: online != 0,
+                    maturity: r.try_get("maturity")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl CatalogStore {
+    /// Sets many offers of one tenant in one transaction with one audit entry (bulk maintenance,
+    /// demo data). Existing offers of the same services are replaced.
+    pub async fn set_offers(
+        &self,
+        tenant: TenantId,
+        offers: &[Offer],
+        actor: &str,
+    ) -> Result<usize> {
+        if offers.iter().any(|o| !(0..=4).contains(&o.maturity)) {
+            return Err(StorageError::Invalid(
+                "Reifegrad muss zwischen 0 und 4 liegen".into(),
+            ));
+        }
+        let t = tenant.to_string();
+        let now = now_text();
+        let mut tx = self.db.pool().begin().await?;
+        for o in offers {
+            sqlx::query("DELETE FROM catalog_offers WHERE tenant_id = $1 AND leistung_id = $2")
+                .bind(&t)
+                .bind(o.leistung_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_batches(
+            &mut tx,
+            "catalog_offers (tenant_id, leistung_id, online, url, maturity, updated_at)",
+            6,
+            offers,
+            |q, o| {
+                q.bind(&t)
+                    .bind(o.leistung_id)
+                    .bind(i64::from(o.online))
+                    .bind(o.url.as_deref())
+                    .bind(o.maturity)
+                    .bind(&now)
+            },
+            &mut |_| {},
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &NewAuditEntry {
+                actor: actor.to_owned(),
+                action: "catalog.offers".into(),
+                tenant: Some(t.clone()),
+                object_type: "catalog_offer".into(),
+                object_id: t.clone(),
+                details: json!({"count": offers.len()}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(offers.len())
+    }
+}

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` and its OpenAPI description.
 
 mod audit;
+pub(crate) mod dashboard;
 mod feedback;
 mod json;
 mod openapi;
@@ -39,5 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenants/{slug}/audit", get(audit::list))
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))
+        .route("/v1/ozg-dashboard", get(dashboard::json))
+        .route("/v1/ozg-dashboard.csv", get(dashboard::csv))
         .fallback(|| async { Problem::not_found("Diesen API-Pfad gibt es nicht.") })
 }

@@ -112,6 +112,7 @@ impl Modify for ProblemResponses {
         super::feedback::list, super::feedback::update,
         super::audit::list,
         super::services::search,
+        super::dashboard::json, super::dashboard::csv,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),

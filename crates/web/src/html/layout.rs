@@ -92,6 +92,8 @@ pub fn page(chrome: &Chrome<'_>, title: &str, content: Markup) -> Markup {
                                 @if !chrome.portal {
                                     li { a href="/" { "Landesportal" } }
                                 }
+                                li { a href={ (base) "suche" } { "Leistungen" } }
+                                li { a href={ (base) "ozg-dashboard" } { "OZG-Dashboard" } }
                                 li { a href={ (base) "barrierefreiheit" } { "Barrierefreiheit" } }
                             }
                         }

@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages in German: the state portal at `/` and each tenant under `/{slug}/`.
 
 mod accessibility;
+mod dashboard;
 pub mod layout;
 mod services;
 mod start;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
             get(accessibility::portal_page).post(accessibility::portal_submit),
         )
         .route("/suche", get(services::portal_search))
+        .route("/ozg-dashboard", get(dashboard::portal))
+        .route("/{slug}/ozg-dashboard", get(dashboard::tenant))
         .route("/leistungen/{id}", get(services::portal_service))
         .route("/{slug}/suche", get(services::tenant_search))
         .route("/{slug}/leistungen/{id}", get(services::tenant_service))
