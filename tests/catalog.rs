@@ -179,3 +179,57 @@ async fn import_cli(s: &Server) {
     assert_eq!(n, 1);
 }
 crate::on_both_backends!(import_cli_t, import_cli);
+
+async fn assistant_api(s: &Server) {
+    search(s, "q=x").await;
+    let ask = |q: &str| {
+        let url = s.url("/api/v1/assistant");
+        let q = q.to_owned();
+        async move {
+            s.client
+                .get(url)
+                .query(&[("q", q.as_str()), ("limit", "5")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r: Value = ask("Ich möchte ein Café eröffnen")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("Gaststätte")),
+        "{names:?}"
+    );
+    let r: Value = ask("Wir bekommen ein Baby").await.json().await.unwrap();
+    let names: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("Geburt") || n.contains("Elterngeld")),
+        "{names:?}"
+    );
+    let r: Value = ask("").await.json().await.unwrap();
+    assert_eq!(r["total"], 0);
+    let res = ask(&"Hund ".repeat(200)).await;
+    assert_eq!(res.status(), 200);
+    let page = s
+        .get("/koeln/assistent?q=Ich+ziehe+nach+K%C3%B6ln+um")
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Wohnsitz"));
+}
+crate::on_both_backends!(assistant_t, assistant_api);

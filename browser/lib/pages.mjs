@@ -14,6 +14,7 @@ export const A11Y_PAGES = [
   '/koeln/suche?q=xyzxyz', // no hits
   '/koeln/leistungen/2939', // Hundehaltung Anmeldung, offered online in Köln
   '/leistungen/2948',
+  '/assistent?q=Ich+m%C3%B6chte+ein+Caf%C3%A9+er%C3%B6ffnen',
   '/ozg-dashboard',
   '/ozg-dashboard?sort=anteil&dir=desc',
   '/koeln/ozg-dashboard',

@@ -4,6 +4,7 @@
 //! Knows nothing of HTTP or SQL: it parses and validates; `rathaus-storage` persists.
 #![forbid(unsafe_code)]
 
+pub mod assistant;
 pub mod dashboard;
 pub mod import;
 pub mod model;

@@ -28,6 +28,10 @@ use thiserror::Error;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Most words of a query that are looked up.
 const MAX_WORDS: usize = 12;
+/// Most distinct words that [`SearchIndex::search_weighted`] looks up.
+pub const MAX_WEIGHTED_WORDS: usize = 48;
+/// Longest word that is looked up (the index drops longer words).
+const MAX_WORD_BYTES: usize = 60;
 
 const SYNONYMS: &str = include_str!("synonyms.txt");
 
@@ -71,6 +75,8 @@ pub struct SearchIndex {
     fields: Fields,
     docs: Vec<ServiceDoc>,
     synonyms: HashMap<String, Vec<String>>,
+    /// The folded words of all service names, sorted (for splitting compound words).
+    name_words: Vec<String>,
 }
 
 /// One hit.
@@ -211,12 +217,16 @@ impl SearchIndex {
                 )
             })
             .collect();
+        let mut name_words: Vec<String> = docs.iter().flat_map(|d| words(&d.name)).collect();
+        name_words.sort_unstable();
+        name_words.dedup();
         Ok(Self {
             reader,
             index,
             fields,
             docs,
             synonyms,
+            name_words,
         })
     }
 
@@ -356,11 +366,109 @@ impl SearchIndex {
         let Some(q) = self.build_query(query) else {
             return Ok((0, Vec::new()));
         };
+        self.run(q.as_ref(), offset, limit, boost)
+    }
+
+    /// Whether some word of a service name begins with `prefix`.
+    fn name_word_starts_with(&self, prefix: &str) -> bool {
+        let i = self.name_words.partition_point(|w| w.as_str() < prefix);
+        self.name_words
+            .get(i)
+            .is_some_and(|w| w.starts_with(prefix))
+    }
+
+    /// Splits a compound that no service name contains into a known modifier and head
+    /// ("bussgeldbescheid" → "bussgeld", "bescheid"); either part may be missing.
+    fn split_compound(&self, word: &str) -> Vec<String> {
+        let chars: Vec<(usize, char)> = word.char_indices().collect();
+        if chars.len() < 8 || self.name_word_starts_with(word) {
+            return Vec::new();
+        }
+        let known_head = |h: &str| {
+            self.name_words
+                .binary_search_by(|w| w.as_str().cmp(h))
+                .is_ok()
+                || (h.chars().count() >= 5 && self.name_word_starts_with(h))
+        };
+        // The modifier, without a linking element ("Bußgeld-s-…", "Familie-n-…").
+        let known_modifier = |m: &str| -> Option<String> {
+            [
+                m,
+                m.strip_suffix('s').unwrap_or(m),
+                m.strip_suffix('n').unwrap_or(m),
+            ]
+            .into_iter()
+            .find(|m| m.chars().count() >= 4 && self.name_word_starts_with(m))
+            .map(str::to_owned)
+        };
+        let mut best: Vec<String> = Vec::new();
+        // Longest head first: the head names what the compound is.
+        for &(at, _) in &chars[4..chars.len() - 3] {
+            let (modifier, head) = word.split_at(at);
+            let parts: Vec<String> = known_modifier(modifier)
+                .into_iter()
+                .chain(known_head(head).then(|| head.to_owned()))
+                .collect();
+            if parts.len() == 2 {
+                return parts;
+            }
+            if parts.len() > best.len() {
+                best = parts;
+            }
+        }
+        best
+    }
+
+    /// Searches for weighted words, all OR-ed (no query syntax): each text is folded and split into
+    /// words, and each word is matched like a query word (stems, prefixes, typos, compounds, synonyms)
+    /// with its weight; a compound that no service name contains is also looked up by its parts
+    /// ("Bußgeldbescheid" → "bussgeld", "bescheid"). Words with a weight of 0 or less and words
+    /// beyond the first [`MAX_WEIGHTED_WORDS`] are ignored. Used by the situation assistant.
+    pub fn search_weighted(
+        &self,
+        terms: &[(&str, f32)],
+        offset: usize,
+        limit: usize,
+        boost: impl Fn(&ServiceDoc) -> f32,
+    ) -> Result<(usize, Vec<Hit<'_>>), SearchError> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let weighted = terms
+            .iter()
+            .filter(|(_, weight)| *weight > 0.0 && weight.is_finite())
+            .flat_map(|(text, weight)| words(text).into_iter().map(move |w| (w, *weight)))
+            .filter(|(w, _)| w.len() <= MAX_WORD_BYTES && seen.insert(w.clone()))
+            .take(MAX_WEIGHTED_WORDS)
+            .collect::<Vec<_>>();
+        for (w, weight) in weighted {
+            clauses.push((Occur::Should, self.word_query(&w, weight)));
+            for part in self.split_compound(&w) {
+                clauses.push((Occur::Should, self.word_query(&part, 0.6 * weight)));
+            }
+            if let Some(expansions) = self.synonyms.get(&w) {
+                for e in expansions.iter().filter(|e| **e != w) {
+                    clauses.push((Occur::Should, self.word_query(e, 0.6 * weight)));
+                }
+            }
+        }
+        if clauses.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        self.run(&BooleanQuery::new(clauses), offset, limit, boost)
+    }
+
+    fn run(
+        &self,
+        q: &dyn Query,
+        offset: usize,
+        limit: usize,
+        boost: impl Fn(&ServiceDoc) -> f32,
+    ) -> Result<(usize, Vec<Hit<'_>>), SearchError> {
         let searcher = self.reader.searcher();
         // Re-rank a generous head of the result by availability, then page.
         let head = (offset + limit).clamp(50, 500);
         let (total, top) =
-            searcher.search(&q, &(Count, TopDocs::with_limit(head).order_by_score()))?;
+            searcher.search(q, &(Count, TopDocs::with_limit(head).order_by_score()))?;
         let mut hits: Vec<Hit<'_>> = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let stored: TantivyDocument = searcher.doc(addr)?;

@@ -28,7 +28,7 @@ impl Modify for BearerAuth {
 }
 
 /// Documents the error responses every operation can give, all as problem+json: 400 (bad
-/// parameters), 404 on paths with a tenant or id, 401/403 where a token is needed, 413/415 where
+/// parameters), 404 on paths with a tenant or id and where a `tenant` parameter is taken, 401/403 where a token is needed, 413/415 where
 /// a body is accepted. Error responses declared by a handler are switched to problem+json too.
 struct ProblemResponses;
 
@@ -64,7 +64,8 @@ impl Modify for ProblemResponses {
             .flatten()
             {
                 let mut needed = vec!["400"];
-                if has_params {
+                let names_tenant = op.parameters.iter().flatten().any(|p| p.name == "tenant");
+                if has_params || names_tenant {
                     needed.push("404");
                 }
                 if op.security.is_some() {
@@ -111,7 +112,7 @@ impl Modify for ProblemResponses {
         super::tenants::put_logo, super::tenants::me,
         super::feedback::list, super::feedback::update,
         super::audit::list,
-        super::services::search,
+        super::services::search, super::services::assistant,
         super::dashboard::json, super::dashboard::csv,
         crate::ops::healthz, crate::ops::readyz,
     ),

@@ -102,6 +102,18 @@ impl Availability {
     pub(crate) fn url(&self, id: i64) -> String {
         format!("{}{id}", self.base)
     }
+
+    /// A hit in the API's shape.
+    pub(crate) fn item(&self, h: &rathaus_catalog::search::Hit<'_>) -> ServiceItem {
+        ServiceItem {
+            leika: h.doc.leika.as_ref().map(ToString::to_string),
+            name: h.doc.name.clone(),
+            online: self.is_online(h.doc.id),
+            url: self.url(h.doc.id),
+            ozg_id: h.doc.ozg_id.clone(),
+            themenfeld: h.doc.themenfeld.clone(),
+        }
+    }
 }
 
 pub(crate) fn index_or_503(
@@ -133,16 +145,41 @@ pub async fn search(
             tracing::error!(error = %e, "search failed");
             Problem::internal()
         })?;
-    let items = hits
-        .into_iter()
-        .map(|h| ServiceItem {
-            leika: h.doc.leika.as_ref().map(ToString::to_string),
-            name: h.doc.name.clone(),
-            online: avail.is_online(h.doc.id),
-            url: avail.url(h.doc.id),
-            ozg_id: h.doc.ozg_id.clone(),
-            themenfeld: h.doc.themenfeld.clone(),
-        })
-        .collect();
+    let items = hits.iter().map(|h| avail.item(h)).collect();
     Ok(Json(ServiceList { total, items }))
+}
+
+/// Parameters of the assistant.
+#[derive(Deserialize, IntoParams)]
+pub struct AssistantQuery {
+    /// The situation in one German sentence, e.g. "Ich möchte ein Café eröffnen".
+    pub q: Option<String>,
+    /// Tenant slug: mark and prefer what this tenant offers online.
+    pub tenant: Option<String>,
+    /// Number of services (1–50, default 10).
+    pub limit: Option<usize>,
+}
+
+/// "What do I need?": services for a situation described in a sentence (same shape as the search).
+#[utoipa::path(get, path = "/api/v1/assistant", operation_id = "assistant", tag = "Leistungen", params(AssistantQuery),
+    responses((status = 200, body = ServiceList), (status = 503, body = Problem)))]
+pub async fn assistant(
+    State(state): State<AppState>,
+    Query(p): Query<AssistantQuery>,
+) -> Result<Json<ServiceList>, Problem> {
+    let avail = Availability::load(&state, p.tenant.as_deref()).await?;
+    let index = index_or_503(&state)?;
+    let limit = p.limit.unwrap_or(10).clamp(1, 50);
+    let (total, hits) =
+        rathaus_catalog::assistant::assist(&index, p.q.as_deref().unwrap_or(""), limit, |d| {
+            if avail.is_online(d.id) { 1.3 } else { 1.0 }
+        })
+        .map_err(|e| {
+            tracing::error!(error = %e, "assistant failed");
+            Problem::internal()
+        })?;
+    Ok(Json(ServiceList {
+        total,
+        items: hits.iter().map(|h| avail.item(h)).collect(),
+    }))
 }

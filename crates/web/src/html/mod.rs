@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
             get(accessibility::portal_page).post(accessibility::portal_submit),
         )
         .route("/suche", get(services::portal_search))
+        .route("/assistent", get(services::portal_assistant))
+        .route("/{slug}/assistent", get(services::tenant_assistant))
         .route("/ozg-dashboard", get(dashboard::portal))
         .route("/{slug}/ozg-dashboard", get(dashboard::tenant))
         .route("/leistungen/{id}", get(services::portal_service))

@@ -32,7 +32,33 @@ pub fn search_form(action: &str, q: &str) -> Markup {
     }
 }
 
-async fn results(state: &AppState, slug: Option<&str>, q: &str) -> Result<Markup, Response> {
+/// Keyword search or the situation assistant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Search,
+    Assistant,
+}
+
+/// The assistant's form: a situation in one sentence.
+pub fn assistant_form(action: &str, q: &str) -> Markup {
+    html! {
+        form method="get" action=(action) class="search" {
+            label for="situation" { "Was brauche ich? Beschreiben Sie Ihr Anliegen in einem Satz." }
+            div class="search-row" {
+                input id="situation" name="q" type="text" value=(q) maxlength="300" autocomplete="off"
+                    placeholder="z. B. Ich möchte ein Café eröffnen";
+                button type="submit" class="button" { "Leistungen finden" }
+            }
+        }
+    }
+}
+
+async fn results(
+    state: &AppState,
+    slug: Option<&str>,
+    q: &str,
+    mode: Mode,
+) -> Result<Markup, Response> {
     let avail = Availability::load(state, slug)
         .await
         .map_err(|_| internal_page())?;
@@ -44,9 +70,12 @@ async fn results(state: &AppState, slug: Option<&str>, q: &str) -> Result<Markup
     if q.trim().is_empty() {
         return Ok(html! {});
     }
-    let (total, hits) = index
-        .search(q, 0, 20, |d| if avail.is_online(d.id) { 1.3 } else { 1.0 })
-        .map_err(|_| internal_page())?;
+    let boost = |d: &rathaus_catalog::ServiceDoc| if avail.is_online(d.id) { 1.3 } else { 1.0 };
+    let (total, hits) = match mode {
+        Mode::Search => index.search(q, 0, 20, boost),
+        Mode::Assistant => rathaus_catalog::assistant::assist(&index, q, 10, boost),
+    }
+    .map_err(|_| internal_page())?;
     Ok(html! {
         h2 id="treffer" { @if total == 1 { "1 Treffer" } @else { (total) " Treffer" } }
         @if hits.is_empty() {
@@ -74,18 +103,69 @@ fn internal_page() -> Response {
     )
 }
 
-fn search_page(chrome: &Chrome<'_>, action: &str, q: &str, results: Markup) -> Response {
-    let title = if q.trim().is_empty() {
-        "Leistungen suchen".to_owned()
+fn search_page(
+    chrome: &Chrome<'_>,
+    action: &str,
+    q: &str,
+    results: Markup,
+    mode: Mode,
+) -> Response {
+    let heading = if mode == Mode::Search {
+        "Leistungen suchen"
     } else {
-        format!("Suche: {}", q.chars().take(60).collect::<String>())
+        "Was brauche ich?"
+    };
+    let title = if q.trim().is_empty() {
+        heading.to_owned()
+    } else {
+        format!("{heading}: {}", q.chars().take(60).collect::<String>())
     };
     let content = html! {
-        h1 { "Leistungen suchen" }
-        (search_form(action, q))
+        h1 { (heading) }
+        @if mode == Mode::Search { (search_form(action, q)) } @else { (assistant_form(action, q)) }
         (results)
     };
     Html(page(chrome, &title, content).into_string()).into_response()
+}
+
+async fn portal_page(state: &AppState, q: &str, mode: Mode) -> Response {
+    let (land, _) = match land(state).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let results = match results(state, None, q, mode).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let (label, path) = if mode == Mode::Search {
+        ("Suche", "/suche")
+    } else {
+        ("Was brauche ich?", "/assistent")
+    };
+    let chrome = Chrome::portal(land.as_ref())
+        .crumb("Startseite", "/")
+        .crumb(label, path);
+    search_page(&chrome, path, q, results, mode)
+}
+
+async fn tenant_page_of(state: &AppState, slug: &str, q: &str, mode: Mode) -> Response {
+    let t = match tenant_page(state, slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let results = match results(state, Some(slug), q, mode).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let (label, path) = if mode == Mode::Search {
+        ("Suche", format!("/{slug}/suche"))
+    } else {
+        ("Was brauche ich?", format!("/{slug}/assistent"))
+    };
+    let chrome = Chrome::tenant(&t)
+        .crumb(t.name.clone(), format!("/{slug}/"))
+        .crumb(label, path.clone());
+    search_page(&chrome, &path, q, results, mode)
 }
 
 /// `GET /suche`
@@ -93,18 +173,15 @@ pub async fn portal_search(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    let (land, _) = match land(&state).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let results = match results(&state, None, &p.q).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let chrome = Chrome::portal(land.as_ref())
-        .crumb("Startseite", "/")
-        .crumb("Suche", "/suche");
-    search_page(&chrome, "/suche", &p.q, results)
+    portal_page(&state, &p.q, Mode::Search).await
+}
+
+/// `GET /assistent`
+pub async fn portal_assistant(
+    State(state): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    portal_page(&state, &p.q, Mode::Assistant).await
 }
 
 /// `GET /{slug}/suche`
@@ -113,18 +190,16 @@ pub async fn tenant_search(
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    let t = match tenant_page(&state, &slug).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let results = match results(&state, Some(&slug), &p.q).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let chrome = Chrome::tenant(&t)
-        .crumb(t.name.clone(), format!("/{slug}/"))
-        .crumb("Suche", format!("/{slug}/suche"));
-    search_page(&chrome, &format!("/{slug}/suche"), &p.q, results)
+    tenant_page_of(&state, &slug, &p.q, Mode::Search).await
+}
+
+/// `GET /{slug}/assistent`
+pub async fn tenant_assistant(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    tenant_page_of(&state, &slug, &p.q, Mode::Assistant).await
 }
 
 async fn service_page(state: &AppState, tenant: Option<&Tenant>, id: &str) -> Response {

@@ -53,6 +53,7 @@ pub async fn portal(State(state): State<AppState>) -> Response {
                 h1 { "Serviceportal " (l.name) }
                 p class="lead" { "Verwaltungsleistungen des Landes und seiner Kommunen online – an einem Ort." }
                 (super::services::search_form("/suche", ""))
+                (super::services::assistant_form("/assistent", ""))
                 section aria-labelledby="kommunen" {
                     h2 id="kommunen" { "Ihre Kommune" }
                     p { "Wählen Sie Ihre Stadt, Gemeinde oder Ihren Kreis:" }
@@ -119,6 +120,7 @@ pub async fn tenant_start(State(state): State<AppState>, Path(slug): Path<String
         h1 { (t.branding.display_name) }
         p class="lead" { "Willkommen im Serviceportal. Hier erledigen Sie Verwaltungsangelegenheiten bei " (t.name) " online." }
         (super::services::search_form(&format!("/{}/suche", t.slug), ""))
+        (super::services::assistant_form(&format!("/{}/assistent", t.slug), ""))
         section aria-labelledby="dienste" {
             h2 id="dienste" { "Online-Dienste" }
             (modules_list(&t))
