@@ -7,6 +7,7 @@
 pub mod assistant;
 pub mod dashboard;
 pub mod import;
+pub mod inventory;
 pub mod model;
 pub mod search;
 

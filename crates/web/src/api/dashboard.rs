@@ -107,7 +107,7 @@ pub async fn json(
     Ok(Json(load(&state, q.tenant.as_deref()).await?))
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     // RFC 4180 quoting; a leading formula character is defused for spreadsheet programs.
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")

@@ -3,6 +3,7 @@
 mod audit;
 pub(crate) mod dashboard;
 mod feedback;
+mod inventory;
 mod json;
 mod openapi;
 pub(crate) mod services;
@@ -38,6 +39,15 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenants/{slug}/feedback", get(feedback::list))
         .route("/v1/tenants/{slug}/feedback/{id}", patch(feedback::update))
         .route("/v1/tenants/{slug}/audit", get(audit::list))
+        .route("/v1/tenants/{slug}/process-inventory", get(inventory::list))
+        .route(
+            "/v1/tenants/{slug}/process-inventory.csv",
+            get(inventory::csv),
+        )
+        .route(
+            "/v1/tenants/{slug}/process-inventory/{leistung_id}",
+            axum::routing::put(inventory::put),
+        )
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))
         .route("/v1/assistant", get(services::assistant))

@@ -114,6 +114,7 @@ impl Modify for ProblemResponses {
         super::audit::list,
         super::services::search, super::services::assistant,
         super::dashboard::json, super::dashboard::csv,
+        super::inventory::list, super::inventory::put, super::inventory::csv,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
