@@ -233,3 +233,47 @@ async fn assistant_api(s: &Server) {
     assert!(page.text().await.unwrap().contains("Wohnsitz"));
 }
 crate::on_both_backends!(assistant_t, assistant_api);
+
+async fn federation_export(s: &Server) {
+    let e: Value = s
+        .get("/api/v1/tenants/koeln/services-export")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["format"], "rathaus-leistungen/1");
+    assert_eq!(e["tenant"]["ags"], "05315000");
+    let services = e["services"].as_array().unwrap();
+    assert!(services.len() > 10);
+    let hund = services
+        .iter()
+        .find(|x| x["leika"] == "99110009104000")
+        .unwrap();
+    assert_eq!(
+        (hund["online"].as_bool(), hund["maturity"].as_i64()),
+        (Some(true), Some(3))
+    );
+    // Consistent with the dashboard: every OZG-Leistung counted online there has an online service here.
+    let dash: Value = s
+        .get("/api/v1/ozg-dashboard?tenant=koeln")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let online_ozg: std::collections::HashSet<&str> = services
+        .iter()
+        .filter(|x| x["online"] == true)
+        .filter_map(|x| x["ozg_id"].as_str())
+        .collect();
+    assert_eq!(
+        online_ozg.len() as u64,
+        dash["coverage"]["online"].as_u64().unwrap()
+    );
+    assert_eq!(
+        s.get("/api/v1/tenants/gibtsnicht/services-export")
+            .await
+            .status(),
+        404
+    );
+}
+crate::on_both_backends!(export_t, federation_export);

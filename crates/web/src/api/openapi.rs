@@ -112,7 +112,7 @@ impl Modify for ProblemResponses {
         super::tenants::put_logo, super::tenants::me,
         super::feedback::list, super::feedback::update,
         super::audit::list,
-        super::services::search, super::services::assistant,
+        super::services::search, super::services::assistant, super::services::export,
         super::dashboard::json, super::dashboard::csv,
         super::inventory::list, super::inventory::put, super::inventory::csv,
         crate::ops::healthz, crate::ops::readyz,

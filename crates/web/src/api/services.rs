@@ -183,3 +183,83 @@ pub async fn assistant(
         items: hits.iter().map(|h| avail.item(h)).collect(),
     }))
 }
+
+/// One offered service in the federation export.
+#[derive(Serialize, ToSchema)]
+pub struct ExportedService {
+    /// LeiKa key.
+    pub leika: Option<String>,
+    /// Name.
+    pub name: String,
+    /// OZG-ID.
+    pub ozg_id: Option<String>,
+    /// Offered online.
+    pub online: bool,
+    /// OZG Reifegrad 0–4.
+    pub maturity: i64,
+    /// Absolute or portal-relative link to the online service or the service page.
+    pub url: String,
+}
+
+/// The federation export of a tenant (format `rathaus-leistungen/1`), for other portals to harvest.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceExport {
+    /// Format identifier and version.
+    pub format: String,
+    /// The tenant.
+    pub tenant: super::tenants::TenantSummary,
+    /// When the export was produced (RFC 3339).
+    pub generated_at: String,
+    /// Every service the tenant offers (online or on site).
+    pub services: Vec<ExportedService>,
+}
+
+/// Export the services a tenant offers (Portalverbund; public).
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/services-export", operation_id = "exportServices", tag = "Leistungen",
+    params(("slug" = String, Path)), responses((status = 200, body = ServiceExport)))]
+pub async fn export(
+    State(state): State<AppState>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> Result<Json<ServiceExport>, Problem> {
+    let t = tenant_or_404(&state, &slug).await?;
+    let land = state
+        .tenants
+        .list()
+        .await?
+        .into_iter()
+        .find(|t| t.kind == rathaus_core::TenantKind::Land)
+        .ok_or_else(|| Problem::not_found("Es ist noch kein Land eingerichtet."))?;
+    let docs: HashMap<i64, rathaus_catalog::ServiceDoc> = state
+        .catalog
+        .services(land.id)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let services = state
+        .catalog
+        .offers(t.id)
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            let d = docs.get(&o.leistung_id)?;
+            Some(ExportedService {
+                leika: d.leika.as_ref().map(ToString::to_string),
+                name: d.name.clone(),
+                ozg_id: d.ozg_id.clone(),
+                online: o.online,
+                maturity: o.maturity,
+                url: o
+                    .url
+                    .clone()
+                    .unwrap_or_else(|| format!("/{slug}/leistungen/{}", d.id)),
+            })
+        })
+        .collect();
+    Ok(Json(ServiceExport {
+        format: "rathaus-leistungen/1".into(),
+        tenant: (&t).into(),
+        generated_at: rathaus_core::time::now_text(),
+        services,
+    }))
+}
