@@ -27,12 +27,8 @@ async fn tampering_is_detected(s: &Server) {
 
     // The tenant's admins see the entries.
     let entries: Vec<serde_json::Value> = s
-        .client
-        .get(s.url("/api/v1/tenants/koeln/audit"))
-        .bearer_auth(&token)
-        .send()
+        .get_as(&token, "/api/v1/tenants/koeln/audit")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

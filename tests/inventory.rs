@@ -28,16 +28,11 @@ async fn inventory(s: &Server) {
         put(&clerk, "koeln", 5046, wohnsitz).await.unwrap().status(),
         204
     );
-    let list: Vec<Value> = s
-        .client
-        .get(s.url("/api/v1/tenants/koeln/process-inventory"))
-        .bearer_auth(&clerk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = serde_json::from_value(
+        s.json_as(&clerk, "/api/v1/tenants/koeln/process-inventory")
+            .await,
+    )
+    .unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(
         list[0]["name"], "Wohnsitz Anmeldung",
@@ -46,12 +41,8 @@ async fn inventory(s: &Server) {
     assert_eq!(list[0]["score"], 15000.0);
     assert_eq!(list[1]["involved_offices"], json!(["Ordnungsamt"]));
     let csv = s
-        .client
-        .get(s.url("/api/v1/tenants/koeln/process-inventory.csv"))
-        .bearer_auth(&clerk)
-        .send()
-        .await
-        .unwrap();
+        .get_as(&clerk, "/api/v1/tenants/koeln/process-inventory.csv")
+        .await;
     let text = csv.text().await.unwrap();
     assert!(
         text.lines()
@@ -99,38 +90,24 @@ async fn inventory(s: &Server) {
         403
     );
     let res = s
-        .client
-        .get(s.url("/api/v1/tenants/koeln/process-inventory"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
+        .get_as(&other, "/api/v1/tenants/koeln/process-inventory")
+        .await;
     assert_eq!(res.status(), 403);
     assert_eq!(
         put(&cashier, "koeln", 2939, hund).await.unwrap().status(),
         403
     );
-    let own: Vec<Value> = s
-        .client
-        .get(s.url("/api/v1/tenants/dahlem/process-inventory"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let own: Vec<Value> = serde_json::from_value(
+        s.json_as(&other, "/api/v1/tenants/dahlem/process-inventory")
+            .await,
+    )
+    .unwrap();
     assert!(own.is_empty(), "Dahlem sees none of Köln's entries");
-    let after: Vec<Value> = s
-        .client
-        .get(s.url("/api/v1/tenants/koeln/process-inventory"))
-        .bearer_auth(&clerk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Vec<Value> = serde_json::from_value(
+        s.json_as(&clerk, "/api/v1/tenants/koeln/process-inventory")
+            .await,
+    )
+    .unwrap();
     assert_eq!(
         after[1]["cases_per_year"], 4000,
         "refused writes changed nothing"

@@ -76,13 +76,7 @@ async fn tenants_are_isolated(s: &Server) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let res = s
-        .client
-        .get(s.url("/api/v1/tenants/dahlem/audit"))
-        .bearer_auth(&koeln)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_as(&koeln, "/api/v1/tenants/dahlem/audit").await;
     assert_eq!(res.status(), 403);
     // A clerk of Köln may not handle feedback (role check) and cannot create tenants.
     assert_eq!(

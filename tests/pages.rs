@@ -171,12 +171,8 @@ async fn anonymous_forms_are_rate_limited() {
     // Only three reports were stored.
     let token = s.token("dahlem", "redaktion", "Redaktion");
     let list: Vec<serde_json::Value> = s
-        .client
-        .get(s.url("/api/v1/tenants/dahlem/feedback"))
-        .bearer_auth(token)
-        .send()
+        .get_as(&token, "/api/v1/tenants/dahlem/feedback")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -210,3 +210,22 @@ impl Server {
         (cookie, token)
     }
 }
+
+impl Server {
+    /// `GET path` with a staff token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// `GET path` with a staff token, expecting 200 and JSON.
+    pub async fn json_as(&self, token: &str, path: &str) -> serde_json::Value {
+        let res = self.get_as(token, path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("JSON")
+    }
+}
