@@ -277,3 +277,39 @@ async fn federation_export(s: &Server) {
     );
 }
 crate::on_both_backends!(export_t, federation_export);
+
+async fn facets_and_filters(s: &Server) {
+    let all = search(s, "q=Anmeldung&tenant=koeln&facets=true").await;
+    let themen = all["facets"]["themenfeld"].as_array().unwrap();
+    assert!(themen.len() > 3, "{all}");
+    let first = themen[0]["name"].as_str().unwrap().to_owned();
+    let count = themen[0]["count"].as_u64().unwrap();
+    let only: Value = search(
+        s,
+        &format!(
+            "q=Anmeldung&tenant=koeln&themenfeld={}",
+            first.replace('&', "%26").replace(' ', "%20")
+        ),
+    )
+    .await;
+    assert_eq!(only["total"].as_u64().unwrap(), count);
+    assert!(
+        only["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["themenfeld"] == first.as_str())
+    );
+    let online = search(s, "q=Anmeldung&tenant=koeln&online=true").await;
+    assert_eq!(online["total"], all["facets"]["online"]);
+    assert!(
+        online["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["online"] == true)
+    );
+    // Without facet or filter parameters the answer keeps the plain contract shape.
+    assert!(search(s, "q=Anmeldung").await.get("facets").is_none());
+}
+crate::on_both_backends!(facets_t, facets_and_filters);

@@ -12,6 +12,7 @@ export const A11Y_PAGES = [
   '/suche?q=Hund',
   '/koeln/suche?q=Hund+anmelden',
   '/koeln/suche?q=xyzxyz', // no hits
+  '/koeln/suche?q=Anmeldung&online=1',
   '/koeln/leistungen/2939', // Hundehaltung Anmeldung, offered online in Köln
   '/leistungen/2948',
   '/assistent?q=Ich+m%C3%B6chte+ein+Caf%C3%A9+er%C3%B6ffnen',

@@ -22,7 +22,34 @@ pub struct ServiceQuery {
     pub limit: Option<usize>,
     /// Offset (0–400).
     pub offset: Option<usize>,
+    /// Only services of this Themenfeld (exact name, e.g. `Familie & Kind`).
+    pub themenfeld: Option<String>,
+    /// `true`: only services offered online.
+    pub online: Option<bool>,
+    /// `true`: add facet counts (computed over the 500 best matches).
+    pub facets: Option<bool>,
 }
+
+/// Count of hits per value.
+#[derive(Serialize, ToSchema)]
+pub struct FacetCount {
+    /// Value (e.g. a Themenfeld name).
+    pub name: String,
+    /// Number of hits.
+    pub count: usize,
+}
+
+/// Facets of a search.
+#[derive(Serialize, ToSchema)]
+pub struct Facets {
+    /// Hits per Themenfeld, most first.
+    pub themenfeld: Vec<FacetCount>,
+    /// Hits offered online.
+    pub online: usize,
+}
+
+/// Longest result considered for filters and facets.
+const FACET_HEAD: usize = 500;
 
 /// A hit.
 #[derive(Serialize, ToSchema)]
@@ -48,6 +75,31 @@ pub struct ServiceList {
     pub total: usize,
     /// One page of hits, best first.
     pub items: Vec<ServiceItem>,
+    /// Facet counts (only with `facets=true`, `themenfeld` or `online`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
+}
+
+/// Facet counts over hits.
+pub(crate) fn facets(hits: &[rathaus_catalog::search::Hit<'_>], avail: &Availability) -> Facets {
+    let mut by: HashMap<&str, usize> = HashMap::new();
+    for h in hits {
+        if let Some(t) = &h.doc.themenfeld {
+            *by.entry(t.as_str()).or_default() += 1;
+        }
+    }
+    let mut themenfeld: Vec<FacetCount> = by
+        .into_iter()
+        .map(|(name, count)| FacetCount {
+            name: name.to_owned(),
+            count,
+        })
+        .collect();
+    themenfeld.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    Facets {
+        themenfeld,
+        online: hits.iter().filter(|h| avail.is_online(h.doc.id)).count(),
+    }
 }
 
 /// Which services are online, and where a hit's page is, for an optional tenant.
@@ -137,16 +189,45 @@ pub async fn search(
     let q = p.q.unwrap_or_default();
     let limit = p.limit.unwrap_or(20).clamp(1, 100);
     let offset = p.offset.unwrap_or(0).min(400);
-    let (total, hits) = index
-        .search(&q, offset, limit, |d| {
-            if avail.is_online(d.id) { 1.3 } else { 1.0 }
+    let boost = |d: &rathaus_catalog::ServiceDoc| if avail.is_online(d.id) { 1.3 } else { 1.0 };
+    let failed = |e: rathaus_catalog::search::SearchError| {
+        tracing::error!(error = %e, "search failed");
+        Problem::internal()
+    };
+    let filtered = p.themenfeld.is_some() || p.online == Some(true);
+    if !filtered && p.facets != Some(true) {
+        let (total, hits) = index.search(&q, offset, limit, boost).map_err(failed)?;
+        let items = hits.iter().map(|h| avail.item(h)).collect();
+        return Ok(Json(ServiceList {
+            total,
+            items,
+            facets: None,
+        }));
+    }
+    // Filters and facets work on the head of the ranking.
+    let (total, head) = index.search(&q, 0, FACET_HEAD, boost).map_err(failed)?;
+    let facets = facets(&head, &avail);
+    let keep: Vec<_> = head
+        .iter()
+        .filter(|h| {
+            p.themenfeld
+                .as_deref()
+                .is_none_or(|t| h.doc.themenfeld.as_deref() == Some(t))
         })
-        .map_err(|e| {
-            tracing::error!(error = %e, "search failed");
-            Problem::internal()
-        })?;
-    let items = hits.iter().map(|h| avail.item(h)).collect();
-    Ok(Json(ServiceList { total, items }))
+        .filter(|h| p.online != Some(true) || avail.is_online(h.doc.id))
+        .collect();
+    let total = if filtered { keep.len() } else { total };
+    let items = keep
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|h| avail.item(h))
+        .collect();
+    Ok(Json(ServiceList {
+        total,
+        items,
+        facets: Some(facets),
+    }))
 }
 
 /// Parameters of the assistant.
@@ -181,6 +262,7 @@ pub async fn assistant(
     Ok(Json(ServiceList {
         total,
         items: hits.iter().map(|h| avail.item(h)).collect(),
+        facets: None,
     }))
 }
 

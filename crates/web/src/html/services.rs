@@ -16,6 +16,26 @@ use serde::Deserialize;
 pub struct SearchParams {
     #[serde(default)]
     q: String,
+    /// Only this Themenfeld.
+    #[serde(default)]
+    themenfeld: Option<String>,
+    /// `1`: only services offered online.
+    #[serde(default)]
+    online: Option<String>,
+}
+
+/// Percent-encodes a query-string value.
+fn enc(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// The search form (GET: works without JavaScript).
@@ -56,9 +76,10 @@ pub fn assistant_form(action: &str, q: &str) -> Markup {
 async fn results(
     state: &AppState,
     slug: Option<&str>,
-    q: &str,
+    params: &SearchParams,
     mode: Mode,
 ) -> Result<Markup, Response> {
+    let q = params.q.as_str();
     let avail = Availability::load(state, slug)
         .await
         .map_err(|_| internal_page())?;
@@ -71,13 +92,47 @@ async fn results(
         return Ok(html! {});
     }
     let boost = |d: &rathaus_catalog::ServiceDoc| if avail.is_online(d.id) { 1.3 } else { 1.0 };
-    let (total, hits) = match mode {
-        Mode::Search => index.search(q, 0, 20, boost),
+    let only_online = params.online.as_deref() == Some("1");
+    let filtered = params.themenfeld.is_some() || only_online;
+    let (total, head) = match mode {
+        Mode::Search => index.search(q, 0, if filtered { 500 } else { 200 }, boost),
         Mode::Assistant => rathaus_catalog::assistant::assist(&index, q, 10, boost),
     }
     .map_err(|_| internal_page())?;
+    let facets = (mode == Mode::Search).then(|| crate::api::services::facets(&head, &avail));
+    let kept: Vec<_> = head
+        .iter()
+        .filter(|h| {
+            params
+                .themenfeld
+                .as_deref()
+                .is_none_or(|t| h.doc.themenfeld.as_deref() == Some(t))
+        })
+        .filter(|h| !only_online || avail.is_online(h.doc.id))
+        .collect();
+    let total = if filtered { kept.len() } else { total };
+    let hits: Vec<_> = kept.into_iter().take(20).collect();
+    let base = format!("?q={}", enc(q));
     Ok(html! {
         h2 id="treffer" { @if total == 1 { "1 Treffer" } @else { (total) " Treffer" } }
+        @if let Some(f) = &facets && !head.is_empty() {
+            nav class="facets" aria-label="Treffer eingrenzen" {
+                p { strong { "Eingrenzen:" } }
+                ul {
+                    @if filtered { li { a href=(base) { "Alle Treffer" } } }
+                    @if !only_online && f.online > 0 {
+                        li { a href={ (base) "&online=1" } { "Nur online verfügbar (" (f.online) ")" } }
+                    }
+                    @for t in f.themenfeld.iter().take(8) {
+                        @if params.themenfeld.as_deref() == Some(t.name.as_str()) {
+                            li { a href={ (base) "&themenfeld=" (enc(&t.name)) } aria-current="true" { (t.name) " (" (t.count) ")" } }
+                        } @else {
+                            li { a href={ (base) "&themenfeld=" (enc(&t.name)) } { (t.name) " (" (t.count) ")" } }
+                        }
+                    }
+                }
+            }
+        }
         @if hits.is_empty() {
             p { "Zu Ihrer Suche wurde keine Leistung gefunden. Versuchen Sie ein anderes Wort, z. B. den Namen eines Dokuments." }
         } @else {
@@ -128,12 +183,13 @@ fn search_page(
     Html(page(chrome, &title, content).into_string()).into_response()
 }
 
-async fn portal_page(state: &AppState, q: &str, mode: Mode) -> Response {
+async fn portal_page(state: &AppState, params: &SearchParams, mode: Mode) -> Response {
+    let q = params.q.as_str();
     let (land, _) = match land(state).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let results = match results(state, None, q, mode).await {
+    let results = match results(state, None, params, mode).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -148,12 +204,18 @@ async fn portal_page(state: &AppState, q: &str, mode: Mode) -> Response {
     search_page(&chrome, path, q, results, mode)
 }
 
-async fn tenant_page_of(state: &AppState, slug: &str, q: &str, mode: Mode) -> Response {
+async fn tenant_page_of(
+    state: &AppState,
+    slug: &str,
+    params: &SearchParams,
+    mode: Mode,
+) -> Response {
+    let q = params.q.as_str();
     let t = match tenant_page(state, slug).await {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let results = match results(state, Some(slug), q, mode).await {
+    let results = match results(state, Some(slug), params, mode).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -173,7 +235,7 @@ pub async fn portal_search(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    portal_page(&state, &p.q, Mode::Search).await
+    portal_page(&state, &p, Mode::Search).await
 }
 
 /// `GET /assistent`
@@ -181,7 +243,7 @@ pub async fn portal_assistant(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    portal_page(&state, &p.q, Mode::Assistant).await
+    portal_page(&state, &p, Mode::Assistant).await
 }
 
 /// `GET /{slug}/suche`
@@ -190,7 +252,7 @@ pub async fn tenant_search(
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    tenant_page_of(&state, &slug, &p.q, Mode::Search).await
+    tenant_page_of(&state, &slug, &p, Mode::Search).await
 }
 
 /// `GET /{slug}/assistent`
@@ -199,7 +261,7 @@ pub async fn tenant_assistant(
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    tenant_page_of(&state, &slug, &p.q, Mode::Assistant).await
+    tenant_page_of(&state, &slug, &p, Mode::Assistant).await
 }
 
 async fn service_page(state: &AppState, tenant: Option<&Tenant>, id: &str) -> Response {
