@@ -313,3 +313,18 @@ async fn facets_and_filters(s: &Server) {
     assert!(search(s, "q=Anmeldung").await.get("facets").is_none());
 }
 crate::on_both_backends!(facets_t, facets_and_filters);
+
+async fn suggestions(s: &Server) {
+    search(s, "q=x").await;
+    let names: Vec<String> = s.get("/api/v1/suggest?q=Hund").await.json().await.unwrap();
+    assert!(!names.is_empty() && names.len() <= 8);
+    assert!(names.iter().any(|n| n.starts_with("Hund")), "{names:?}");
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len());
+    let none: Vec<String> = s.get("/api/v1/suggest?q=H").await.json().await.unwrap();
+    assert!(none.is_empty(), "at least two characters");
+    let page = s.get("/koeln/").await.text().await.unwrap();
+    assert!(page.contains("list=\"q-vorschlaege\"") && page.contains("/assets/suggest.js"));
+    assert_eq!(s.get("/assets/suggest.js").await.status(), 200);
+}
+crate::on_both_backends!(suggest_t, suggestions);

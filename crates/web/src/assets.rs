@@ -24,6 +24,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/api-docs.js"),
     ),
     (
+        "suggest.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/suggest.js"),
+    ),
+    (
         "vendor/swagger-ui/swagger-ui.css",
         "text/css; charset=utf-8",
         include_bytes!("../assets/vendor/swagger-ui/swagger-ui.css"),

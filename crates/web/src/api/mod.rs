@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))
+        .route("/v1/suggest", get(services::suggest))
         .route("/v1/tenants/{slug}/services-export", get(services::export))
         .route("/v1/assistant", get(services::assistant))
         .route("/v1/ozg-dashboard", get(dashboard::json))

@@ -113,6 +113,7 @@ impl Modify for ProblemResponses {
         super::feedback::list, super::feedback::update,
         super::audit::list,
         super::services::search, super::services::assistant, super::services::export,
+        super::services::suggest,
         super::dashboard::json, super::dashboard::csv,
         super::inventory::list, super::inventory::put, super::inventory::csv,
         crate::ops::healthz, crate::ops::readyz,

@@ -345,3 +345,38 @@ pub async fn export(
         services,
     }))
 }
+
+/// Parameters of the suggestions.
+#[derive(Deserialize, IntoParams)]
+pub struct SuggestQuery {
+    /// What has been typed so far.
+    pub q: Option<String>,
+}
+
+/// Suggestions while typing: up to 8 distinct service names for the words typed so far.
+#[utoipa::path(get, path = "/api/v1/suggest", operation_id = "suggest", tag = "Leistungen", params(SuggestQuery),
+    responses((status = 200, body = [String]), (status = 503, body = Problem)))]
+pub async fn suggest(
+    State(state): State<AppState>,
+    Query(p): Query<SuggestQuery>,
+) -> Result<Json<Vec<String>>, Problem> {
+    let index = index_or_503(&state)?;
+    let q = p.q.unwrap_or_default();
+    if q.trim().chars().count() < 2 {
+        return Ok(Json(Vec::new()));
+    }
+    let (_, hits) = index.search(&q, 0, 30, |_| 1.0).map_err(|e| {
+        tracing::error!(error = %e, "suggest failed");
+        Problem::internal()
+    })?;
+    let mut names: Vec<String> = Vec::new();
+    for h in hits {
+        if !names.contains(&h.doc.name) {
+            names.push(h.doc.name.clone());
+        }
+        if names.len() == 8 {
+            break;
+        }
+    }
+    Ok(Json(names))
+}

@@ -44,11 +44,13 @@ pub fn search_form(action: &str, q: &str) -> Markup {
         form method="get" action=(action) class="search" role="search" {
             label for="q" { "Welche Leistung suchen Sie?" }
             div class="search-row" {
-                input id="q" name="q" type="search" value=(q) maxlength="200" autocomplete="off"
+                input id="q" name="q" type="search" value=(q) maxlength="200" autocomplete="off" list="q-vorschlaege"
                     placeholder="z. B. Hund anmelden, Personalausweis, Wohngeld";
                 button type="submit" class="button" { "Suchen" }
             }
+            datalist id="q-vorschlaege" {}
         }
+        script src="/assets/suggest.js" defer {}
     }
 }
 
