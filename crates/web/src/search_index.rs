@@ -85,3 +85,39 @@ pub fn spawn_refresher(state: AppState) {
         }
     });
 }
+
+/// A set of online service ids with the time it was loaded.
+type Stamped = (std::time::Instant, Arc<std::collections::HashSet<i64>>);
+
+/// Online-offer sets per tenant, kept for a few seconds (changes show after at most [`OnlineCache::TTL`]).
+#[derive(Clone, Default)]
+pub struct OnlineCache {
+    inner: Arc<std::sync::Mutex<std::collections::HashMap<String, Stamped>>>,
+}
+
+impl OnlineCache {
+    /// How long a set is reused.
+    pub const TTL: Duration = Duration::from_secs(5);
+
+    /// The cached set for `key` (a tenant slug, or empty for "anywhere"), if fresh.
+    pub fn get(&self, key: &str) -> Option<Arc<std::collections::HashSet<i64>>> {
+        let map = self.inner.lock().ok()?;
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, set)| set.clone())
+    }
+
+    /// Stores a fresh set and returns it.
+    pub fn put(
+        &self,
+        key: String,
+        set: std::collections::HashSet<i64>,
+    ) -> Arc<std::collections::HashSet<i64>> {
+        let set = Arc::new(set);
+        if let Ok(mut map) = self.inner.lock() {
+            // Bounded by the number of tenants (unknown slugs never reach here: they fail with 404).
+            map.insert(key, (std::time::Instant::now(), set.clone()));
+        }
+        set
+    }
+}

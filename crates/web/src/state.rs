@@ -1,7 +1,7 @@
 //! Shared state of all handlers.
 
 use crate::ratelimit::Limiter;
-use crate::search_index::SearchHolder;
+use crate::search_index::{OnlineCache, SearchHolder};
 use metrics_exporter_prometheus::PrometheusHandle;
 use rathaus_storage::audit::AuditStore;
 use rathaus_storage::catalog::CatalogStore;
@@ -69,6 +69,8 @@ pub struct AppState {
     pub catalog: CatalogStore,
     /// The in-process search index of the catalogue.
     pub search: SearchHolder,
+    /// Online-offer sets per tenant for the search.
+    pub online_cache: OnlineCache,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
             form_limiter,
             catalog: CatalogStore::new(db.clone()),
             search: SearchHolder::default(),
+            online_cache: OnlineCache::default(),
             tenants: TenantStore::new(db.clone()),
             staff: StaffStore::new(db.clone()),
             feedback: FeedbackStore::new(db.clone()),

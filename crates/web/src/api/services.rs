@@ -6,7 +6,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use rathaus_storage::catalog::Offer;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -104,51 +103,42 @@ pub(crate) fn facets(hits: &[rathaus_catalog::search::Hit<'_>], avail: &Availabi
 
 /// Which services are online, and where a hit's page is, for an optional tenant.
 pub(crate) struct Availability {
-    online: HashMap<i64, Offer>,
+    online: std::sync::Arc<std::collections::HashSet<i64>>,
     base: String,
 }
 
 impl Availability {
+    /// Which services are online for `tenant` (or anywhere), from a short-lived cache: the offer
+    /// set is the same for every search of a tenant, and loading it per request dominated the
+    /// search's cost (docs/benchmarks.md).
     pub(crate) async fn load(state: &AppState, tenant: Option<&str>) -> Result<Self, Problem> {
-        match tenant {
+        let (key, base) = match tenant {
+            Some(slug) => (slug.to_owned(), format!("/{slug}/leistungen/")),
+            None => (String::new(), "/leistungen/".to_owned()),
+        };
+        if let Some(online) = state.online_cache.get(&key) {
+            return Ok(Self { online, base });
+        }
+        let ids: Vec<i64> = match tenant {
             Some(slug) => {
                 let t = tenant_or_404(state, slug).await?;
-                let offers = state.catalog.offers(t.id).await?;
-                Ok(Self {
-                    online: offers
-                        .into_iter()
-                        .filter(|o| o.online)
-                        .map(|o| (o.leistung_id, o))
-                        .collect(),
-                    base: format!("/{slug}/leistungen/"),
-                })
-            }
-            None => {
-                let ids = state.catalog.online_anywhere().await?;
-                let online = ids
+                state
+                    .catalog
+                    .offers(t.id)
+                    .await?
                     .into_iter()
-                    .map(|id| {
-                        (
-                            id,
-                            Offer {
-                                leistung_id: id,
-                                online: true,
-                                url: None,
-                                maturity: 0,
-                            },
-                        )
-                    })
-                    .collect();
-                Ok(Self {
-                    online,
-                    base: "/leistungen/".into(),
-                })
+                    .filter(|o| o.online)
+                    .map(|o| o.leistung_id)
+                    .collect()
             }
-        }
+            None => state.catalog.online_anywhere().await?,
+        };
+        let online = state.online_cache.put(key, ids.into_iter().collect());
+        Ok(Self { online, base })
     }
 
     pub(crate) fn is_online(&self, id: i64) -> bool {
-        self.online.contains_key(&id)
+        self.online.contains(&id)
     }
 
     pub(crate) fn url(&self, id: i64) -> String {
