@@ -43,6 +43,38 @@ pub struct Offer {
     pub maturity: i64,
 }
 
+/// The services of a Land (`$1`) with their classification, plus a suffix, as one static SQL string.
+macro_rules! service_docs {
+    ($rest:literal) => {
+        concat!(
+            "SELECT l.id, l.leika, l.name, l.legal_basis, o.ozg_id, o.name AS ozg_name, g.name AS lebenslage, ",
+            "f.name AS themenfeld FROM catalog_leistungen l ",
+            "LEFT JOIN catalog_ozg_leistungen o ON o.tenant_id = l.tenant_id AND o.id = l.ozg_leistung_id ",
+            "LEFT JOIN catalog_lebenslagen g ON g.tenant_id = o.tenant_id AND g.id = o.lebenslage_id ",
+            "LEFT JOIN catalog_themenfelder f ON f.tenant_id = g.tenant_id AND f.id = g.themenfeld_id ",
+            "WHERE l.tenant_id = $1 ",
+            $rest
+        )
+    };
+}
+
+fn service_doc(r: &sqlx::any::AnyRow) -> Result<ServiceDoc> {
+    let leika: Option<String> = r.try_get("leika")?;
+    Ok(ServiceDoc {
+        id: r.try_get("id")?,
+        leika: leika
+            .map(|k| LeikaKey::parse(&k))
+            .transpose()
+            .map_err(StorageError::Corrupt)?,
+        name: r.try_get("name")?,
+        ozg_id: r.try_get("ozg_id")?,
+        ozg_name: r.try_get("ozg_name")?,
+        lebenslage: r.try_get("lebenslage")?,
+        themenfeld: r.try_get("themenfeld")?,
+        legal_basis: r.try_get("legal_basis")?,
+    })
+}
+
 /// Access to the catalogue.
 #[derive(Clone, Debug)]
 pub struct CatalogStore {
@@ -226,76 +258,18 @@ impl CatalogStore {
 
     /// All services of `land` with their classification.
     pub async fn services(&self, land: TenantId) -> Result<Vec<ServiceDoc>> {
-        let rows = sqlx::query(
-            "SELECT l.id, l.leika, l.name, l.legal_basis, o.ozg_id, o.name AS ozg_name, g.name AS lebenslage, \
-             f.name AS themenfeld \
-             FROM catalog_leistungen l \
-             LEFT JOIN catalog_ozg_leistungen o ON o.tenant_id = l.tenant_id AND o.id = l.ozg_leistung_id \
-             LEFT JOIN catalog_lebenslagen g ON g.tenant_id = o.tenant_id AND g.id = o.lebenslage_id \
-             LEFT JOIN catalog_themenfelder f ON f.tenant_id = g.tenant_id AND f.id = g.themenfeld_id \
-             WHERE l.tenant_id = $1 ORDER BY l.id",
-        )
-        .bind(land.to_string())
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let leika: Option<String> = r.try_get("leika")?;
-                Ok(ServiceDoc {
-                    id: r.try_get("id")?,
-                    leika: leika
-                        .map(|k| LeikaKey::parse(&k))
-                        .transpose()
-                        .map_err(StorageError::Corrupt)?,
-                    name: r.try_get("name")?,
-                    ozg_id: r.try_get("ozg_id")?,
-                    ozg_name: r.try_get("ozg_name")?,
-                    lebenslage: r.try_get("lebenslage")?,
-                    themenfeld: r.try_get("themenfeld")?,
-                    legal_basis: r.try_get("legal_basis")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(service_docs!("ORDER BY l.id"))
+            .bind(land.to_string())
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(service_doc).collect()
     }
 
     /// Sets (or replaces) a tenant's offer of a service.
     pub async fn set_offer(&self, tenant: TenantId, offer: &Offer, actor: &str) -> Result<()> {
-        if !(0..=4).contains(&offer.maturity) {
-            return Err(StorageError::Invalid(
-                "Reifegrad muss zwischen 0 und 4 liegen".into(),
-            ));
-        }
-        let mut tx = self.db.pool().begin().await?;
-        sqlx::query("DELETE FROM catalog_offers WHERE tenant_id = $1 AND leistung_id = $2")
-            .bind(tenant.to_string())
-            .bind(offer.leistung_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO catalog_offers (tenant_id, leistung_id, online, url, maturity, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(tenant.to_string())
-        .bind(offer.leistung_id)
-        .bind(i64::from(offer.online))
-        .bind(offer.url.as_deref())
-        .bind(offer.maturity)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
-        audit::append(
-            &mut tx,
-            &NewAuditEntry {
-                actor: actor.to_owned(),
-                action: "catalog.offer".into(),
-                tenant: Some(tenant.to_string()),
-                object_type: "catalog_offer".into(),
-                object_id: offer.leistung_id.to_string(),
-                details: json!(offer),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.set_offers(tenant, std::slice::from_ref(offer), actor)
+            .await
+            .map(|_| ())
     }
 
     /// All offers of a tenant.
@@ -335,11 +309,13 @@ impl CatalogStore {
 
     /// One service of `land` by its id.
     pub async fn service(&self, land: TenantId, id: i64) -> Result<ServiceDoc> {
-        // Small catalogue, rare call: reuse the joined listing rather than a second query shape.
-        self.services(land)
+        sqlx::query(service_docs!("AND l.id = $2"))
+            .bind(land.to_string())
+            .bind(id)
+            .fetch_optional(self.db.pool())
             .await?
-            .into_iter()
-            .find(|d| d.id == id)
+            .map(|r| service_doc(&r))
+            .transpose()?
             .ok_or_else(|| StorageError::NotFound(format!("Leistung {id}")))
     }
 }
@@ -459,7 +435,12 @@ impl CatalogStore {
                 tenant: Some(t.clone()),
                 object_type: "catalog_offer".into(),
                 object_id: t.clone(),
-                details: json!({"count": offers.len()}),
+                // Small changes are recorded in full; bulk changes by their size.
+                details: if offers.len() <= 10 {
+                    json!({"count": offers.len(), "offers": offers})
+                } else {
+                    json!({"count": offers.len()})
+                },
             },
         )
         .await?;
