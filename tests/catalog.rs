@@ -4,6 +4,16 @@ use crate::support::Server;
 use serde_json::Value;
 use std::time::Duration;
 
+/// The names of the hits of a search answer.
+fn names(answer: &Value) -> Vec<&str> {
+    answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
+}
+
 /// Waits until the background search index is built.
 async fn search(s: &Server, query: &str) -> Value {
     for _ in 0..200 {
@@ -199,28 +209,14 @@ async fn assistant_api(s: &Server) {
         .json()
         .await
         .unwrap();
-    let names: Vec<&str> = r["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
-    assert!(
-        names.iter().any(|n| n.starts_with("Gaststätte")),
-        "{names:?}"
-    );
+    let hits = names(&r);
+    assert!(hits.iter().any(|n| n.starts_with("Gaststätte")), "{hits:?}");
     let r: Value = ask("Wir bekommen ein Baby").await.json().await.unwrap();
-    let names: Vec<&str> = r["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let hits = names(&r);
     assert!(
-        names
-            .iter()
+        hits.iter()
             .any(|n| n.contains("Geburt") || n.contains("Elterngeld")),
-        "{names:?}"
+        "{hits:?}"
     );
     let r: Value = ask("").await.json().await.unwrap();
     assert_eq!(r["total"], 0);
