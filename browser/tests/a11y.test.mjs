@@ -1,28 +1,17 @@
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, checkA11y, formatViolations } from '../lib/browser.mjs';
+import { useServerAndBrowser } from '../lib/suite.mjs';
+import { checkA11y, formatViolations } from '../lib/browser.mjs';
 import { a11yPages } from '../lib/pages.mjs';
 
 describe('WCAG 2.1 AA (axe-core)', () => {
-  let server;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServerAndBrowser();
 
   for (const { path, status } of a11yPages()) {
     test(`${path} has no axe violations`, async () => {
-      const page = await browser.newPage();
+      const page = await ctx.browser.newPage();
       try {
-        const response = await page.goto(server.baseUrl + path, { waitUntil: 'load' });
+        const response = await page.goto(ctx.server.baseUrl + path, { waitUntil: 'load' });
         assert.ok(response, `no response for ${path}`);
         assert.equal(response.status(), status, `HTTP status of ${path}`);
         const violations = await checkA11y(page);

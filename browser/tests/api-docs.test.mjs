@@ -1,27 +1,15 @@
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { useServerAndBrowser } from '../lib/suite.mjs';
 
 const PATH = '/api/docs';
 
 describe(`${PATH} (Swagger UI)`, () => {
-  let server;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServerAndBrowser();
 
   test('loads and renders offline', async (t) => {
-    const page = await browser.newPage();
-    const allowedHosts = new Set(['127.0.0.1', new URL(server.baseUrl).hostname]);
+    const page = await ctx.browser.newPage();
+    const allowedHosts = new Set(['127.0.0.1', new URL(ctx.server.baseUrl).hostname]);
     const aborted = [];
     await page.route('**/*', (route) => {
       const url = new URL(route.request().url());
@@ -38,7 +26,7 @@ describe(`${PATH} (Swagger UI)`, () => {
       if (msg.type() === 'error') consoleErrors.push(msg.text());
     });
     try {
-      const response = await page.goto(server.baseUrl + PATH);
+      const response = await page.goto(ctx.server.baseUrl + PATH);
       assert.equal(response.status(), 200, `HTTP status of ${PATH}`);
       try {
         await page.waitForSelector('.swagger-ui .opblock', { timeout: 15_000 });

@@ -1,7 +1,7 @@
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, checkA11y, formatViolations } from '../lib/browser.mjs';
+import { useServerAndBrowser } from '../lib/suite.mjs';
+import { checkA11y, formatViolations } from '../lib/browser.mjs';
 
 const PATH = '/koeln/barrierefreiheit';
 const LABEL_DESCRIPTION = 'Beschreibung der Barriere';
@@ -10,23 +10,12 @@ const SUBMIT = 'Meldung absenden';
 const ERROR_TEXT = 'Bitte beschreiben Sie die Barriere';
 
 describe(`feedback form on ${PATH}`, () => {
-  let server;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServerAndBrowser();
 
   test('a report is accepted and thanked for', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     try {
-      const response = await page.goto(server.baseUrl + PATH);
+      const response = await page.goto(ctx.server.baseUrl + PATH);
       assert.equal(response.status(), 200);
 
       const description = page.getByLabel(LABEL_DESCRIPTION);
@@ -45,9 +34,9 @@ describe(`feedback form on ${PATH}`, () => {
   });
 
   test('an empty description shows the form again with an error', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     try {
-      await page.goto(server.baseUrl + PATH);
+      await page.goto(ctx.server.baseUrl + PATH);
       // Exercise the server-side check: switch off the browser's own
       // validation (e.g. a `required` attribute) for this submission.
       await page.getByLabel(LABEL_DESCRIPTION).evaluate((el) => {

@@ -1,28 +1,16 @@
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { useServerAndBrowser } from '../lib/suite.mjs';
 
 const PATH = '/koeln/';
 
 describe(`keyboard and landmarks on ${PATH}`, () => {
-  let server;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServerAndBrowser();
 
   test('first Tab focuses the skip link, Enter jumps to #inhalt', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     try {
-      const response = await page.goto(server.baseUrl + PATH);
+      const response = await page.goto(ctx.server.baseUrl + PATH);
       assert.equal(response.status(), 200);
 
       await page.keyboard.press('Tab');
@@ -80,9 +68,9 @@ describe(`keyboard and landmarks on ${PATH}`, () => {
   });
 
   test('lang, landmarks and navigation', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     try {
-      await page.goto(server.baseUrl + PATH);
+      await page.goto(ctx.server.baseUrl + PATH);
       const info = await page.evaluate(() => {
         // header/footer are banner/contentinfo only when not inside
         // article/aside/main/nav/section

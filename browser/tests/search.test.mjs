@@ -1,7 +1,6 @@
-import { before, after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { useServerAndBrowser } from '../lib/suite.mjs';
 
 // Waits until the server's background search index answers.
 async function searchReady(baseUrl) {
@@ -14,24 +13,14 @@ async function searchReady(baseUrl) {
 }
 
 describe('service search on /koeln/', () => {
-  let server;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  const ctx = useServerAndBrowser(async ({ server }) => {
     await searchReady(server.baseUrl);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   test('typing fills the suggestion list; Enter shows the results', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     try {
-      await page.goto(server.baseUrl + '/koeln/');
+      await page.goto(ctx.server.baseUrl + '/koeln/');
       await page.getByLabel('Welche Leistung suchen Sie?').fill('Hund');
       await page.waitForFunction(() => document.querySelectorAll('#q-vorschlaege option').length > 0, null, { timeout: 5000 });
       const options = await page.$$eval('#q-vorschlaege option', (os) => os.map((o) => o.value));
@@ -45,10 +34,10 @@ describe('service search on /koeln/', () => {
   });
 
   test('works without JavaScript', async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await ctx.browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     try {
-      await page.goto(server.baseUrl + '/koeln/');
+      await page.goto(ctx.server.baseUrl + '/koeln/');
       await page.getByLabel('Welche Leistung suchen Sie?').fill('Personalausweis');
       await page.getByRole('button', { name: 'Suchen' }).click();
       await page.waitForURL(/\/koeln\/suche\?q=Personalausweis/);
