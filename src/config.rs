@@ -39,6 +39,89 @@ pub struct Config {
     pub http: HttpConfig,
     /// Blob storage.
     pub blobs: BlobConfig,
+    /// Servicekonto and OpenID Connect provider.
+    pub identity: IdentityConfig,
+}
+
+/// Servicekonto and OpenID Connect provider.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct IdentityConfig {
+    /// Issuer URL (the public root of the instance, e.g. `https://service.nrw.example`);
+    /// empty: `http://` plus the address the server listens on.
+    pub issuer: Option<String>,
+    /// Signature algorithm of ID and access tokens: `ES256` or `RS256`.
+    pub signing_alg: String,
+    /// Lifetime of access and ID tokens in seconds.
+    pub access_token_secs: i64,
+    /// Lifetime of refresh tokens in days (renewed with each rotation).
+    pub refresh_token_days: i64,
+    /// Lifetime of a browser session in hours.
+    pub session_hours: i64,
+    /// Age in days after which new signing keys are made (old ones stay published for two days).
+    pub key_rotation_days: i64,
+    /// argon2id memory in KiB (at least 19456, OWASP).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations (at least 2).
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Login attempts per client address and minute (0: unlimited).
+    pub login_rate_per_minute: u32,
+    /// Directory where outgoing mail is written (pickup directory); empty: `data_dir/mail-outbox`.
+    pub mail_outbox: Option<PathBuf>,
+    /// Sender of outgoing mail.
+    pub mail_from: String,
+    /// Upstream OpenID Connect provider (BundID, eID service); none when absent.
+    pub upstream: Option<UpstreamConfig>,
+}
+
+/// An upstream OpenID Connect provider.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct UpstreamConfig {
+    /// Its issuer URL.
+    pub issuer: String,
+    /// Our client id there.
+    pub client_id: String,
+    /// Our client secret there.
+    pub client_secret: Option<String>,
+    /// File holding the client secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// Name on the login button ("Mit … anmelden").
+    pub name: String,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: None,
+            client_secret_file: None,
+            name: "BundID".into(),
+        }
+    }
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            signing_alg: "ES256".into(),
+            access_token_secs: 600,
+            refresh_token_days: 30,
+            session_hours: 8,
+            key_rotation_days: 90,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            login_rate_per_minute: 20,
+            mail_outbox: None,
+            mail_from: "Servicekonto <servicekonto@rathaus.invalid>".into(),
+            upstream: None,
+        }
+    }
 }
 
 /// Database pool settings.
@@ -90,6 +173,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             http: HttpConfig::default(),
             blobs: BlobConfig::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -186,6 +270,18 @@ impl Config {
         }
     }
 
+    /// The upstream client secret (inline or from its file).
+    pub fn upstream_secret(&self) -> Result<Option<String>> {
+        let Some(u) = &self.identity.upstream else {
+            return Ok(None);
+        };
+        match (&u.client_secret, &u.client_secret_file) {
+            (Some(s), _) => Ok(Some(s.clone())),
+            (None, Some(f)) => Ok(Some(read_secret(f)?)),
+            (None, None) => Ok(Some(String::new())),
+        }
+    }
+
     /// The CSRF secret: configured, or generated once into the data dir.
     pub fn csrf_secret(&self) -> Result<Vec<u8>> {
         if let Some(s) = &self.http.csrf_secret {
@@ -274,6 +370,11 @@ mod tests {
             allow_http: false,
         };
         keys("blobs", &serde_json::to_value(s3).unwrap(), &mut all);
+        keys(
+            "identity.upstream",
+            &serde_json::to_value(UpstreamConfig::default()).unwrap(),
+            &mut all,
+        );
         assert!(all.len() > 15);
         for key in all {
             assert!(

@@ -241,3 +241,105 @@ mod tests {
         assert_eq!(dahlem.ags.as_str(), "05366012");
     }
 }
+
+/// The demo citizen of the Servicekonto (README).
+pub const DEMO_EMAIL: &str = "erika.mustermann@example.org";
+/// Her password.
+pub const DEMO_PASSWORD: &str = "Demo-Passwort-1";
+
+/// Seeds the Servicekonto demo idempotently: the citizen Erika Mustermann (member of a demo
+/// company account), the machine client `demo-backoffice` and the public client `demo-spa`.
+pub async fn seed_identity(provider: &rathaus_identity::provider::Provider) -> Result<()> {
+    use rathaus_identity::accounts::{AccountKind, Address, NewAccount, Profile};
+    use rathaus_identity::clients::{Client, ClientKind, NewClient};
+    let actor = "system:demo";
+    if provider.accounts.by_email(DEMO_EMAIL).await?.is_none() {
+        let erika = provider
+            .accounts
+            .create(
+                &NewAccount {
+                    kind: AccountKind::Person,
+                    email: DEMO_EMAIL.into(),
+                    password_hash: Some(provider.hasher().hash(DEMO_PASSWORD)?),
+                    profile: Profile {
+                        given_name: Some("Erika".into()),
+                        family_name: Some("Mustermann".into()),
+                        birthdate: Some("1964-08-12".into()),
+                        address: Address {
+                            street: Some("Heidestraße 17".into()),
+                            postal_code: Some("51147".into()),
+                            locality: Some("Köln".into()),
+                            country: Some("DE".into()),
+                        },
+                        organisation_name: None,
+                    },
+                    email_verified: true,
+                },
+                actor,
+            )
+            .await?;
+        let company = provider
+            .accounts
+            .create(
+                &NewAccount {
+                    kind: AccountKind::Organisation,
+                    email: "kontakt@musterfirma.example".into(),
+                    password_hash: None,
+                    profile: Profile {
+                        organisation_name: Some("Musterfirma GmbH".into()),
+                        ..Profile::default()
+                    },
+                    email_verified: true,
+                },
+                actor,
+            )
+            .await?;
+        provider
+            .accounts
+            .add_member(&company.id, &erika.id, "admin", actor)
+            .await?;
+    }
+    let scopes = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let clients = [
+        NewClient {
+            client: Client {
+                client_id: "demo-backoffice".into(),
+                tenant_id: None,
+                name: "Fachverfahren des Landes (Demo)".into(),
+                kind: ClientKind::Confidential,
+                secret_hash: None,
+                redirect_uris: vec![],
+                post_logout_redirect_uris: vec![],
+                grant_types: scopes(&["client_credentials"]),
+                scopes: scopes(&["openid"]),
+                acts_for: scopes(&["*"]),
+                staff_role: Some(rathaus_core::staff::Role::Admin),
+                id_token_alg: None,
+            },
+            secret: Some("demo-secret".into()),
+        },
+        NewClient {
+            client: Client {
+                client_id: "demo-spa".into(),
+                tenant_id: None,
+                name: "Demo-Anwendung (SPA)".into(),
+                kind: ClientKind::Public,
+                secret_hash: None,
+                redirect_uris: scopes(&["http://127.0.0.1/callback"]),
+                post_logout_redirect_uris: scopes(&["http://127.0.0.1/"]),
+                grant_types: scopes(&["authorization_code", "refresh_token"]),
+                scopes: scopes(&["openid", "profile", "email", "address", "offline_access"]),
+                acts_for: vec![],
+                staff_role: None,
+                id_token_alg: None,
+            },
+            secret: None,
+        },
+    ];
+    for c in clients {
+        if provider.clients.get(&c.client.client_id).await?.is_none() {
+            provider.clients.upsert(&c, actor).await?;
+        }
+    }
+    Ok(())
+}

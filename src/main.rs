@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod demo;
+mod identity;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -183,22 +184,29 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         demo::seed_catalog(&db, config.catalog_dir.as_deref()).await?;
     }
     let blobs = Blobs::open(&config.blobs, &config.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("Adresse {} nicht verfügbar", config.listen))?;
+    let addr = listener.local_addr()?;
+    let csrf_secret = config.csrf_secret()?;
+    let identity = identity::build(&config, &db, addr, &csrf_secret).await?;
+    if seed_demo {
+        demo::seed_identity(&identity.provider).await?;
+    }
     let web = rathaus_web::WebConfig {
         hsts: config.http.hsts,
         secure_cookies: config.http.secure_cookies,
         max_body_bytes: config.http.max_body_bytes,
         max_logo_bytes: config.http.max_logo_bytes,
-        csrf_secret: config.csrf_secret()?,
+        csrf_secret,
         form_rate_per_minute: config.http.form_rate_per_minute,
         trust_forwarded_for: config.http.trust_forwarded_for,
+        login_rate_per_minute: config.identity.login_rate_per_minute,
     };
-    let state = rathaus_web::AppState::new(db.clone(), blobs, web);
+    let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
     rathaus_web::search_index::spawn_refresher(state.clone());
+    identity::spawn_upkeep(state.identity.clone());
     let app = rathaus_web::router(state);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("Adresse {} nicht verfügbar", config.listen))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "listening");
     println!("Rathaus bereit: http://{addr}/");
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);

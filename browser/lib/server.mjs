@@ -20,10 +20,13 @@ function defaultBin() {
 }
 
 /**
+ * @param {{ env?: Record<string, string> }} [options]
+ *   env: extra environment variables for the server (e.g. RATHAUS_IDENTITY__UPSTREAM__ISSUER);
+ *   they override the inherited environment. Ignored when RATHAUS_BASE_URL is set.
  * @returns {Promise<{ baseUrl: string, stop: () => Promise<void> }>}
  *   baseUrl has no trailing slash, e.g. "http://127.0.0.1:41234".
  */
-export async function startServer() {
+export async function startServer(options = {}) {
   if (process.env.RATHAUS_BASE_URL) {
     const baseUrl = process.env.RATHAUS_BASE_URL.replace(/\/+$/, '');
     return { baseUrl, stop: async () => {} };
@@ -48,6 +51,7 @@ export async function startServer() {
   if (!env.RATHAUS_CATALOG_DIR) {
     env.RATHAUS_CATALOG_DIR = path.resolve(BROWSER_DIR, '..', '..', 'shared', 'testdata', 'ozg-leika');
   }
+  Object.assign(env, options.env);
 
   const args = ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -129,6 +129,14 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "admin",
     "favicon.ico",
     "robots.txt",
+    "anmelden",
+    "abmelden",
+    "konto",
+    "oidc",
+    "suche",
+    "assistent",
+    "leistungen",
+    "ozg-dashboard",
 ];
 
 impl TenantSlug {

@@ -41,7 +41,7 @@ pub enum StorageError {
 
 impl StorageError {
     /// Maps unique-constraint violations to [`StorageError::Conflict`].
-    pub(crate) fn from_write(e: sqlx::Error, what: &str) -> Self {
+    pub fn from_write(e: sqlx::Error, what: &str) -> Self {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
@@ -52,7 +52,7 @@ impl StorageError {
 }
 
 /// Reads a text column and parses it (ids, enums); unparsable stored text is [`StorageError::Corrupt`].
-pub(crate) fn parsed<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, StorageError>
+pub fn parsed<T>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, StorageError>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,

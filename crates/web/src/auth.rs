@@ -29,13 +29,67 @@ impl FromRequestParts<AppState> for Staff {
             })
             .map(str::trim)
             .ok_or_else(Problem::unauthenticated)?;
-        match state.staff.authenticate(token).await? {
+        let principal = if token.starts_with(rathaus_storage::staff::TOKEN_PREFIX) {
+            state.staff.authenticate(token).await?
+        } else {
+            machine_client(state, token).await?
+        };
+        match principal {
             Some(p) => Ok(Staff(p)),
             None => {
                 Err(Problem::unauthenticated().detail("Das Token ist unbekannt oder abgelaufen."))
             }
         }
     }
+}
+
+/// A back-office system with an access token from the client-credentials grant acts with its
+/// registered staff role: for one tenant, or (`*`) as the state's system for every tenant.
+async fn machine_client(state: &AppState, token: &str) -> Result<Option<StaffPrincipal>, Problem> {
+    let Ok(claims) = state.identity.verify_access(token).await else {
+        return Ok(None);
+    };
+    // Tokens of citizens carry an account as subject; only machine tokens name the client.
+    if claims.sub != claims.client_id {
+        return Ok(None);
+    }
+    let Some(client) = state
+        .identity
+        .clients
+        .get(&claims.client_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "client lookup failed");
+            Problem::internal()
+        })?
+    else {
+        return Ok(None);
+    };
+    let Some(role) = client.staff_role else {
+        return Ok(None);
+    };
+    let tenants = state.tenants.list().await?;
+    let (tenant, state_level) = if client.acts_for.iter().any(|t| t == "*") {
+        (
+            tenants
+                .iter()
+                .find(|t| t.kind == rathaus_core::TenantKind::Land),
+            true,
+        )
+    } else if let [slug] = client.acts_for.as_slice() {
+        (tenants.iter().find(|t| t.slug.as_str() == slug), false)
+    } else {
+        (None, false)
+    };
+    Ok(tenant.map(|t| StaffPrincipal {
+        id: rathaus_core::StaffId(uuid::Uuid::nil()),
+        tenant: t.id,
+        tenant_slug: t.slug.to_string(),
+        state_level,
+        login: format!("client:{}", client.client_id),
+        office: client.name.clone(),
+        role,
+    }))
 }
 
 impl Staff {

@@ -17,6 +17,7 @@ mod assets;
 mod auth;
 mod csrf;
 mod html;
+mod identity;
 mod layers;
 mod ops;
 mod problem;
@@ -26,7 +27,7 @@ mod state;
 
 pub use api::openapi_json;
 pub use problem::Problem;
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, IdentityParts, WebConfig};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(ops::router())
         .merge(assets::router())
+        .merge(identity::router().layer(limit()))
         .merge(html::router().layer(limit()))
         .nest("/api", api)
         .with_state(state.clone());

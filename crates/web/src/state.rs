@@ -3,6 +3,9 @@
 use crate::ratelimit::Limiter;
 use crate::search_index::{OnlineCache, SearchHolder};
 use metrics_exporter_prometheus::PrometheusHandle;
+use rathaus_identity::mail::Outbox;
+use rathaus_identity::provider::Provider;
+use rathaus_identity::upstream::Upstream;
 use rathaus_storage::audit::AuditStore;
 use rathaus_storage::catalog::CatalogStore;
 use rathaus_storage::feedback::FeedbackStore;
@@ -28,6 +31,8 @@ pub struct WebConfig {
     pub form_rate_per_minute: u32,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Login attempts (and registrations, reset requests) per client address and minute.
+    pub login_rate_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -40,6 +45,7 @@ impl Default for WebConfig {
             csrf_secret: Vec::new(),
             form_rate_per_minute: 10,
             trust_forwarded_for: false,
+            login_rate_per_minute: 20,
         }
     }
 }
@@ -71,17 +77,46 @@ pub struct AppState {
     pub search: SearchHolder,
     /// Online-offer sets per tenant for the search.
     pub online_cache: OnlineCache,
+    /// The Servicekonto's OpenID Connect provider.
+    pub identity: Provider,
+    /// The upstream identity provider, if configured.
+    pub upstream: Option<Arc<Upstream>>,
+    /// Its button name.
+    pub upstream_name: Option<String>,
+    /// Outgoing mail.
+    pub outbox: Outbox,
+    /// Limit for login attempts.
+    pub login_limiter: Option<Limiter>,
+    /// A password hash to verify against when an address is unknown (equal timing).
+    pub dummy_hash: Arc<str>,
+}
+
+/// The identity parts of the state.
+pub struct IdentityParts {
+    /// The provider.
+    pub provider: Provider,
+    /// The upstream identity provider.
+    pub upstream: Option<Upstream>,
+    /// Outgoing mail.
+    pub outbox: Outbox,
 }
 
 impl AppState {
     /// Builds the state from a database, a blob store and the settings.
-    pub fn new(db: Db, blobs: Blobs, mut config: WebConfig) -> Self {
+    pub fn new(db: Db, blobs: Blobs, mut config: WebConfig, identity: IdentityParts) -> Self {
         if config.csrf_secret.len() < 32 {
             let mut key = vec![0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
             config.csrf_secret = key;
         }
         let form_limiter = Limiter::new(config.form_rate_per_minute, config.trust_forwarded_for);
+        let login_limiter = Limiter::new(config.login_rate_per_minute, config.trust_forwarded_for);
+        let dummy_hash: Arc<str> = identity
+            .provider
+            .hasher()
+            .hash("kein Konto unter dieser Adresse")
+            .unwrap_or_default()
+            .into();
         let metrics = crate::ops::metrics_handle();
         // Histograms keep their samples until drained: drain regularly even if nobody scrapes.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -95,6 +130,12 @@ impl AppState {
             });
         }
         Self {
+            upstream_name: identity.upstream.as_ref().map(|u| u.name().to_owned()),
+            upstream: identity.upstream.map(Arc::new),
+            identity: identity.provider,
+            outbox: identity.outbox,
+            login_limiter,
+            dummy_hash,
             form_limiter,
             catalog: CatalogStore::new(db.clone()),
             search: SearchHolder::default(),

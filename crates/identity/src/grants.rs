@@ -1,0 +1,560 @@
+//! What the provider hands out and must remember: consents, authorization codes, refresh
+//! token families, revoked access tokens and signing keys.
+
+use crate::audit::entry;
+use crate::keys::{KeyRing, SigningAlg, SigningKey};
+use crate::scope::Scopes;
+use crate::tokens::{self, prefix};
+use crate::{Result, TrustLevel};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{Duration, Utc};
+use rathaus_core::time::{format_ts, now_text, parse_ts};
+use rathaus_storage::{Db, StorageError, audit};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// What a login grants a client: the data carried from the authorization request to the tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// Client.
+    pub client_id: String,
+    /// Account.
+    pub account_id: String,
+    /// Browser session the login happened in.
+    pub sid: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// Trust level of the login.
+    pub level: TrustLevel,
+    /// Methods.
+    pub amr: Vec<String>,
+    /// Login time (Unix seconds).
+    pub auth_time: i64,
+}
+
+/// An authorization code's data.
+#[derive(Clone, Debug)]
+pub struct CodeGrant {
+    /// The grant.
+    pub grant: Grant,
+    /// The redirect URI of the request (must be repeated at the token endpoint).
+    pub redirect_uri: String,
+    /// Nonce for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge (S256).
+    pub code_challenge: Option<String>,
+}
+
+/// Outcome of presenting a refresh token.
+#[derive(Debug)]
+pub enum Refresh {
+    /// Valid: the grant, and the new refresh token that replaces it.
+    Rotated(Grant, String),
+    /// Unknown, expired, revoked or of another client.
+    Invalid,
+    /// Already used: the family has been revoked.
+    Reused,
+}
+
+/// Access to consents, codes, refresh tokens, revocations and keys.
+#[derive(Clone, Debug)]
+pub struct GrantStore {
+    db: Db,
+}
+
+fn grant_from_row(row: &AnyRow) -> Result<Grant> {
+    let level: String = row.try_get("level")?;
+    let amr: String = row.try_get("amr")?;
+    Ok(Grant {
+        client_id: row.try_get("client_id")?,
+        account_id: row.try_get("account_id")?,
+        sid: row.try_get("sid")?,
+        scope: row.try_get("scope")?,
+        level: TrustLevel::from_acr(&level)
+            .ok_or_else(|| StorageError::Corrupt(format!("level = {level:?}")))?,
+        amr: amr.split_ascii_whitespace().map(str::to_owned).collect(),
+        auth_time: row.try_get("auth_time")?,
+    })
+}
+
+impl GrantStore {
+    /// Wraps a database.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Scopes the account has consented to for the client.
+    pub async fn consent(&self, account_id: &str, client_id: &str) -> Result<Scopes> {
+        let row = sqlx::query(
+            "SELECT scopes FROM oidc_consents WHERE account_id = $1 AND client_id = $2",
+        )
+        .bind(account_id)
+        .bind(client_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(match row {
+            Some(r) => Scopes::parse(&r.try_get::<String, _>(0)?),
+            None => Scopes::default(),
+        })
+    }
+
+    /// Records consent to `scopes` (replacing an earlier one).
+    pub async fn give_consent(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        scopes: &Scopes,
+    ) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("DELETE FROM oidc_consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO oidc_consents (account_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)")
+            .bind(account_id)
+            .bind(client_id)
+            .bind(scopes.to_string())
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &entry(
+                &format!("account:{account_id}"),
+                "oidc.consent",
+                "account",
+                account_id,
+                json!({"client_id": client_id, "scopes": scopes.to_string()}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraws consent (and revokes the client's refresh tokens of the account).
+    pub async fn withdraw_consent(&self, account_id: &str, client_id: &str) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("DELETE FROM oidc_consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL")
+            .bind(now_text())
+            .bind(account_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &entry(
+                &format!("account:{account_id}"),
+                "oidc.consent_withdrawn",
+                "account",
+                account_id,
+                json!({"client_id": client_id}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues an authorization code valid for `valid_for`.
+    pub async fn issue_code(&self, code: &CodeGrant, valid_for: Duration) -> Result<String> {
+        let (token, hash) = tokens::opaque(prefix::CODE);
+        let g = &code.grant;
+        sqlx::query(
+            "INSERT INTO oidc_codes (code_hash, client_id, account_id, sid, redirect_uri, scope, nonce, code_challenge, level, amr, auth_time, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(hash)
+        .bind(&g.client_id)
+        .bind(&g.account_id)
+        .bind(&g.sid)
+        .bind(&code.redirect_uri)
+        .bind(&g.scope)
+        .bind(code.nonce.as_deref())
+        .bind(code.code_challenge.as_deref())
+        .bind(g.level.as_str())
+        .bind(g.amr.join(" "))
+        .bind(g.auth_time)
+        .bind(format_ts(Utc::now() + valid_for))
+        .execute(self.db.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// Redeems a code once. A second redemption returns `None` and revokes the refresh tokens
+    /// issued from the first (RFC 6749 §4.1.2: a replayed code means it leaked).
+    pub async fn redeem_code(&self, code: &str) -> Result<Option<CodeGrant>> {
+        if !code.starts_with(prefix::CODE) || code.len() > 100 {
+            return Ok(None);
+        }
+        let hash = tokens::hash(code);
+        let now = now_text();
+        let row = sqlx::query(
+            "UPDATE oidc_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
+             RETURNING client_id, account_id, sid, redirect_uri, scope, nonce, code_challenge, level, amr, auth_time, expires_at",
+        )
+        .bind(&now)
+        .bind(&hash)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else {
+            let replay = sqlx::query(
+                "SELECT client_id, account_id, sid FROM oidc_codes WHERE code_hash = $1",
+            )
+            .bind(&hash)
+            .fetch_optional(self.db.pool())
+            .await?;
+            if let Some(r) = replay {
+                let (client, account, sid): (String, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let mut tx = self.db.pool().begin().await?;
+                sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE client_id = $2 AND account_id = $3 AND sid = $4 AND revoked_at IS NULL")
+                    .bind(&now)
+                    .bind(&client)
+                    .bind(&account)
+                    .bind(&sid)
+                    .execute(&mut *tx)
+                    .await?;
+                audit::append(
+                    &mut tx,
+                    &entry(
+                        "anonymous",
+                        "oidc.code_replay",
+                        "account",
+                        &account,
+                        json!({"client_id": client, "sid": sid}),
+                    ),
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            return Ok(None);
+        };
+        let expires: String = row.try_get("expires_at")?;
+        if expires <= now {
+            return Ok(None);
+        }
+        Ok(Some(CodeGrant {
+            grant: grant_from_row(&row)?,
+            redirect_uri: row.try_get("redirect_uri")?,
+            nonce: row.try_get("nonce")?,
+            code_challenge: row.try_get("code_challenge")?,
+        }))
+    }
+
+    /// Starts a refresh-token family for a grant.
+    pub async fn issue_refresh(&self, grant: &Grant, valid_for: Duration) -> Result<String> {
+        let mut conn = self.db.pool().acquire().await?;
+        let family = uuid::Uuid::new_v4().simple().to_string();
+        insert_refresh(&mut conn, &family, grant, valid_for).await
+    }
+
+    /// Presents a refresh token of `client_id`: rotates it, or detects reuse and revokes the family.
+    pub async fn rotate_refresh(
+        &self,
+        token: &str,
+        client_id: &str,
+        valid_for: Duration,
+    ) -> Result<Refresh> {
+        if !token.starts_with(prefix::REFRESH) || token.len() > 100 {
+            return Ok(Refresh::Invalid);
+        }
+        let hash = tokens::hash(token);
+        let now = now_text();
+        let mut tx = self.db.pool().begin().await?;
+        // Mark as used first: of two concurrent presentations only one wins.
+        let row = sqlx::query(
+            "UPDATE oidc_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL \
+             RETURNING family_id, client_id, account_id, sid, scope, level, amr, auth_time, expires_at",
+        )
+        .bind(&now)
+        .bind(&hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            let known = sqlx::query("SELECT family_id, client_id, account_id, used_at, revoked_at FROM oidc_refresh_tokens WHERE token_hash = $1")
+                .bind(&hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(known) = known else {
+                return Ok(Refresh::Invalid);
+            };
+            let family: String = known.try_get(0)?;
+            let owner: String = known.try_get(1)?;
+            let account: String = known.try_get(2)?;
+            let used: Option<String> = known.try_get(3)?;
+            if owner != client_id || used.is_none() {
+                return Ok(Refresh::Invalid);
+            }
+            sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+                .bind(&now)
+                .bind(&family)
+                .execute(&mut *tx)
+                .await?;
+            audit::append(
+                &mut tx,
+                &entry(
+                    "anonymous",
+                    "oidc.refresh_reuse",
+                    "account",
+                    &account,
+                    json!({"client_id": client_id, "family": family}),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Refresh::Reused);
+        };
+        let owner: String = row.try_get("client_id")?;
+        let expires: String = row.try_get("expires_at")?;
+        if owner != client_id || expires <= now {
+            // Leave it unused: the roll-back undoes the mark.
+            return Ok(Refresh::Invalid);
+        }
+        let family: String = row.try_get("family_id")?;
+        let grant = grant_from_row(&row)?;
+        let next = insert_refresh(&mut tx, &family, &grant, valid_for).await?;
+        tx.commit().await?;
+        Ok(Refresh::Rotated(grant, next))
+    }
+
+    /// Revokes the family of a refresh token of `client_id`; false if not found.
+    pub async fn revoke_refresh(&self, token: &str, client_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT family_id, account_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND client_id = $2")
+            .bind(tokens::hash(token))
+            .bind(client_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let family: String = row.try_get(0)?;
+        let account: String = row.try_get(1)?;
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now_text())
+            .bind(&family)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &entry(
+                &format!("client:{client_id}"),
+                "oidc.revoke",
+                "account",
+                &account,
+                json!({"token_type": "refresh_token"}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The grant of a live refresh token (for introspection).
+    pub async fn refresh_info(&self, token: &str) -> Result<Option<(Grant, String)>> {
+        if !token.starts_with(prefix::REFRESH) || token.len() > 100 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT client_id, account_id, sid, scope, level, amr, auth_time, expires_at FROM oidc_refresh_tokens \
+             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(tokens::hash(token))
+        .bind(now_text())
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|r| Ok((grant_from_row(&r)?, r.try_get("expires_at")?)))
+            .transpose()
+    }
+
+    /// Records an access token as revoked until it expires.
+    pub async fn revoke_access(
+        &self,
+        jti: &str,
+        exp: i64,
+        actor: &str,
+        account: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("INSERT INTO oidc_revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+            .bind(jti)
+            .bind(exp)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &entry(
+                actor,
+                "oidc.revoke",
+                "account",
+                account,
+                json!({"token_type": "access_token", "jti": jti}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether an access token was revoked.
+    pub async fn access_revoked(&self, jti: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM oidc_revoked_tokens WHERE jti = $1")
+                .bind(jti)
+                .fetch_optional(self.db.pool())
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Removes expired codes, refresh tokens and revocation entries; returns how many.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        let now = now_text();
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM oidc_codes WHERE expires_at <= $1",
+            "DELETE FROM oidc_refresh_tokens WHERE expires_at <= $1",
+            "DELETE FROM account_mail_tokens WHERE expires_at <= $1",
+            "DELETE FROM sessions WHERE expires_at <= $1",
+        ] {
+            n += sqlx::query(sql)
+                .bind(&now)
+                .execute(self.db.pool())
+                .await?
+                .rows_affected();
+        }
+        n += sqlx::query("DELETE FROM oidc_revoked_tokens WHERE expires_at <= $1")
+            .bind(Utc::now().timestamp())
+            .execute(self.db.pool())
+            .await?
+            .rows_affected();
+        Ok(n)
+    }
+
+    /// Loads the signing keys; creates the first key of `alg` and the other algorithm if
+    /// missing, and a new one when the newest is older than `rotate_after` (the old key stays
+    /// in the JWKS until `retire_after` past its successor, so tokens signed with it verify).
+    pub async fn key_ring(
+        &self,
+        rotate_after: Duration,
+        retire_after: Duration,
+    ) -> Result<KeyRing> {
+        let now = Utc::now();
+        for alg in SigningAlg::ALL {
+            let newest = sqlx::query("SELECT created_at FROM signing_keys WHERE alg = $1 AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
+                .bind(alg.as_str())
+                .fetch_optional(self.db.pool())
+                .await?;
+            let stale = match &newest {
+                None => true,
+                Some(r) => {
+                    parse_ts(&r.try_get::<String, _>(0)?).is_none_or(|t| t + rotate_after <= now)
+                }
+            };
+            if stale {
+                self.add_key(alg).await?;
+            }
+        }
+        self.load_ring(retire_after).await
+    }
+
+    /// Adds a new key of `alg` (it signs from now on); returns its id.
+    pub async fn add_key(&self, alg: SigningAlg) -> Result<String> {
+        let key = SigningKey::generate(alg)?;
+        let kid = key.kid().to_owned();
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("INSERT INTO signing_keys (kid, alg, private_pkcs8, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&kid)
+            .bind(alg.as_str())
+            .bind(STANDARD.encode(key.pkcs8()?))
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &entry(
+                "system",
+                "oidc.key_add",
+                "signing_key",
+                &kid,
+                json!({"alg": alg.as_str()}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(kid)
+    }
+
+    /// The keys in use: per algorithm the newest, and older ones whose successor is younger
+    /// than `retire_after`; older keys are marked retired.
+    pub async fn load_ring(&self, retire_after: Duration) -> Result<KeyRing> {
+        let rows = sqlx::query("SELECT kid, alg, private_pkcs8, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at, kid")
+            .fetch_all(self.db.pool())
+            .await?;
+        let now = Utc::now();
+        let mut keys = Vec::new();
+        let mut retire = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let kid: String = row.try_get(0)?;
+            let alg: SigningAlg = rathaus_storage::error::parsed(row, "alg")?;
+            // The next key of the same algorithm replaced this one at its creation time.
+            let successor = rows[i + 1..]
+                .iter()
+                .find(|r| r.try_get::<String, _>(1).is_ok_and(|a| a == alg.as_str()));
+            if let Some(next) = successor {
+                let since: String = next.try_get(3)?;
+                if parse_ts(&since).is_none_or(|t| t + retire_after <= now) {
+                    retire.push(kid);
+                    continue;
+                }
+            }
+            let der = STANDARD
+                .decode(row.try_get::<String, _>(2)?)
+                .map_err(|e| StorageError::Corrupt(format!("signing key {kid}: {e}")))?;
+            keys.push(SigningKey::from_pkcs8(alg, &der)?);
+        }
+        for kid in retire {
+            sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE kid = $2")
+                .bind(now_text())
+                .bind(&kid)
+                .execute(self.db.pool())
+                .await?;
+        }
+        Ok(KeyRing::new(keys))
+    }
+}
+
+async fn insert_refresh(
+    conn: &mut sqlx::AnyConnection,
+    family: &str,
+    g: &Grant,
+    valid_for: Duration,
+) -> Result<String> {
+    let (token, hash) = tokens::opaque(prefix::REFRESH);
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(hash)
+    .bind(family)
+    .bind(&g.client_id)
+    .bind(&g.account_id)
+    .bind(&g.sid)
+    .bind(&g.scope)
+    .bind(g.level.as_str())
+    .bind(g.amr.join(" "))
+    .bind(g.auth_time)
+    .bind(format_ts(now))
+    .bind(format_ts(now + valid_for))
+    .execute(&mut *conn)
+    .await?;
+    Ok(token)
+}
