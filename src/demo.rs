@@ -228,20 +228,6 @@ pub async fn seed_catalog(db: &Db, configured: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn demo_tenants_are_valid() {
-        let all = super::tenants().unwrap();
-        assert!(all.len() >= 6);
-        for t in &all {
-            t.validate().unwrap_or_else(|e| panic!("{}: {e}", t.slug));
-        }
-        let dahlem = all.iter().find(|t| t.slug.as_str() == "dahlem").unwrap();
-        assert_eq!(dahlem.ags.as_str(), "05366012");
-    }
-}
-
 /// The demo citizen of the Servicekonto (README).
 pub const DEMO_EMAIL: &str = "erika.mustermann@example.org";
 /// Her password.
@@ -342,4 +328,18 @@ pub async fn seed_identity(provider: &rathaus_identity::provider::Provider) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn demo_tenants_are_valid() {
+        let all = super::tenants().unwrap();
+        assert!(all.len() >= 6);
+        for t in &all {
+            t.validate().unwrap_or_else(|e| panic!("{}: {e}", t.slug));
+        }
+        let dahlem = all.iter().find(|t| t.slug.as_str() == "dahlem").unwrap();
+        assert_eq!(dahlem.ags.as_str(), "05366012");
+    }
 }

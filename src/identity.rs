@@ -100,7 +100,7 @@ pub fn spawn_upkeep(provider: Provider) {
             if let Err(e) = provider.refresh_keys().await {
                 tracing::warn!(error = %e, "signing keys could not be reloaded");
             }
-            if n % 60 == 0 {
+            if n.is_multiple_of(60) {
                 match provider.grants.purge_expired().await {
                     Ok(k) if k > 0 => tracing::info!(removed = k, "expired grants removed"),
                     Ok(_) => {}

@@ -4,6 +4,7 @@ mod catalog;
 mod config;
 mod demo;
 mod identity;
+mod xrechnung;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -71,6 +72,11 @@ enum Command {
     },
     /// Print the OpenAPI description of the JSON API.
     Openapi,
+    /// E-Rechnungen (XRechnung) prüfen.
+    Xrechnung {
+        #[command(subcommand)]
+        command: xrechnung::XrechnungCommand,
+    },
     /// Staff accounts.
     Staff {
         #[command(subcommand)]
@@ -291,6 +297,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             });
         }
         Command::Openapi => println!("{}", rathaus_web::openapi_json()),
+        Command::Xrechnung { command } => return xrechnung::run(command),
         Command::Catalog {
             command:
                 CatalogCommand::Import {

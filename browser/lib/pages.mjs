@@ -14,6 +14,9 @@ export const A11Y_PAGES = [
   '/koeln/suche?q=xyzxyz', // no hits
   '/koeln/suche?q=Anmeldung&online=1',
   '/koeln/leistungen/2939', // Hundehaltung Anmeldung, offered online in Köln
+  '/anmelden', // Servicekonto login
+  '/konto/registrieren',
+  '/konto/passwort-vergessen',
   '/leistungen/2948',
   '/assistent?q=Ich+m%C3%B6chte+ein+Caf%C3%A9+er%C3%B6ffnen',
   '/ozg-dashboard',

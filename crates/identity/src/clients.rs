@@ -129,11 +129,14 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 /// How long a looked-up client is served from memory (changes reach other nodes after this).
 const CACHE_TTL: Duration = Duration::from_secs(10);
 
+/// A looked-up client (or its absence) and when it was read.
+type CacheEntry = (Instant, Option<Arc<Client>>);
+
 /// Access to clients, with a short in-memory cache (the token endpoint reads a client per request).
 #[derive(Clone, Debug)]
 pub struct ClientStore {
     db: Db,
-    cache: Arc<RwLock<HashMap<String, (Instant, Option<Arc<Client>>)>>>,
+    cache: Arc<RwLock<HashMap<String, CacheEntry>>>,
 }
 
 impl ClientStore {

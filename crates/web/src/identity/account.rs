@@ -124,84 +124,95 @@ fn flash_text(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
+/// What the overview page reports besides the account.
+struct Messages<'a> {
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+    status: StatusCode,
+}
+
 fn overview_page(
     state: &AppState,
     headers: &HeaderMap,
     session: &Session,
     account: &Account,
     sessions: &[Session],
-    msg: Option<&str>,
-    error: Option<&str>,
-    status: StatusCode,
+    m: Messages<'_>,
 ) -> Response {
     let p = &account.profile;
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
-    respond(state, headers, "Mein Servicekonto", status, |csrf_token| {
-        html! {
-            h1 { "Mein Servicekonto" }
-            (notice(msg))
-            (alert(error))
-            dl class="facts" {
-                dt { "E-Mail" } dd { (account.email) }
-                dt { "Kontoart" } dd { (match account.kind { AccountKind::Person => "Bürgerkonto", AccountKind::Organisation => "Unternehmenskonto" }) }
-                dt { "Vertrauensniveau dieser Anmeldung" } dd { (session.level.label()) }
-                dt { "Zweiter Faktor" } dd { (if account.has_totp() { "eingerichtet (Authenticator-App)" } else { "nicht eingerichtet" }) }
-            }
-            h2 { "Persönliche Angaben" }
-            p { "Online-Formulare können diese Angaben mit Ihrer Zustimmung vorausfüllen." }
-            form method="post" action="/konto/profil" class="stack" {
-                input type="hidden" name=(csrf::FIELD) value=(csrf_token);
-                input type="hidden" name="version" value=(account.version);
-                (field("given_name", "Vorname", "text", &v(&p.given_name), "given-name"))
-                (field("family_name", "Nachname", "text", &v(&p.family_name), "family-name"))
-                (field("birthdate", "Geburtsdatum (JJJJ-MM-TT)", "date", &v(&p.birthdate), "bday"))
-                (field("street", "Straße und Hausnummer", "text", &v(&p.address.street), "street-address"))
-                (field("postal_code", "Postleitzahl", "text", &v(&p.address.postal_code), "postal-code"))
-                (field("locality", "Ort", "text", &v(&p.address.locality), "address-level2"))
-                div class="actions" { button type="submit" { "Angaben speichern" } }
-            }
-            h2 { "Sicherheit" }
-            ul {
-                li { a href="/konto/zwei-faktor" { (if account.has_totp() { "Zweiten Faktor verwalten" } else { "Zweiten Faktor einrichten" }) } }
-                li { a href="/konto/passwort-vergessen" { "Passwort ändern" } }
-            }
-            h2 { "Angemeldete Geräte" }
-            table {
-                caption class="visually-hidden" { "Ihre aktiven Sitzungen" }
-                thead { tr { th scope="col" { "Seit" } th scope="col" { "Browser" } th scope="col" { "Niveau" } th scope="col" { span class="visually-hidden" { "Aktion" } } } }
-                tbody {
-                    @for s in sessions {
-                        tr {
-                            td { (s.created_at) }
-                            td { (s.user_agent) }
-                            td { (s.level.as_str()) }
-                            td {
-                                @if s.sid == session.sid {
-                                    "diese Sitzung"
-                                } @else {
-                                    form method="post" action="/konto/sitzungen/beenden" {
-                                        input type="hidden" name=(csrf::FIELD) value=(csrf_token);
-                                        input type="hidden" name="sid" value=(s.sid);
-                                        button type="submit" class="secondary" aria-label={ "Sitzung seit " (s.created_at) " beenden" } { "Beenden" }
+    respond(
+        state,
+        headers,
+        "Mein Servicekonto",
+        m.status,
+        |csrf_token| {
+            html! {
+                h1 { "Mein Servicekonto" }
+                (notice(m.notice))
+                (alert(m.error))
+                dl class="facts" {
+                    dt { "E-Mail" } dd { (account.email) }
+                    dt { "Kontoart" } dd { (match account.kind { AccountKind::Person => "Bürgerkonto", AccountKind::Organisation => "Unternehmenskonto" }) }
+                    dt { "Vertrauensniveau dieser Anmeldung" } dd { (session.level.label()) }
+                    dt { "Zweiter Faktor" } dd { (if account.has_totp() { "eingerichtet (Authenticator-App)" } else { "nicht eingerichtet" }) }
+                }
+                h2 { "Persönliche Angaben" }
+                p { "Online-Formulare können diese Angaben mit Ihrer Zustimmung vorausfüllen." }
+                form method="post" action="/konto/profil" class="stack" {
+                    input type="hidden" name=(csrf::FIELD) value=(csrf_token);
+                    input type="hidden" name="version" value=(account.version);
+                    (field("given_name", "Vorname", "text", &v(&p.given_name), "given-name"))
+                    (field("family_name", "Nachname", "text", &v(&p.family_name), "family-name"))
+                    (field("birthdate", "Geburtsdatum (JJJJ-MM-TT)", "date", &v(&p.birthdate), "bday"))
+                    (field("street", "Straße und Hausnummer", "text", &v(&p.address.street), "street-address"))
+                    (field("postal_code", "Postleitzahl", "text", &v(&p.address.postal_code), "postal-code"))
+                    (field("locality", "Ort", "text", &v(&p.address.locality), "address-level2"))
+                    div class="actions" { button type="submit" { "Angaben speichern" } }
+                }
+                h2 { "Sicherheit" }
+                ul {
+                    li { a href="/konto/zwei-faktor" { (if account.has_totp() { "Zweiten Faktor verwalten" } else { "Zweiten Faktor einrichten" }) } }
+                    li { a href="/konto/passwort-vergessen" { "Passwort ändern" } }
+                }
+                h2 { "Angemeldete Geräte" }
+                table {
+                    caption class="visually-hidden" { "Ihre aktiven Sitzungen" }
+                    thead { tr { th scope="col" { "Seit" } th scope="col" { "Browser" } th scope="col" { "Niveau" } th scope="col" { span class="visually-hidden" { "Aktion" } } } }
+                    tbody {
+                        @for s in sessions {
+                            tr {
+                                td { (s.created_at) }
+                                td { (s.user_agent) }
+                                td { (s.level.as_str()) }
+                                td {
+                                    @if s.sid == session.sid {
+                                        "diese Sitzung"
+                                    } @else {
+                                        form method="post" action="/konto/sitzungen/beenden" {
+                                            input type="hidden" name=(csrf::FIELD) value=(csrf_token);
+                                            input type="hidden" name="sid" value=(s.sid);
+                                            button type="submit" class="secondary" aria-label={ "Sitzung seit " (s.created_at) " beenden" } { "Beenden" }
+                                        }
                                     }
                                 }
                             }
                         }
                     }
                 }
+                h2 { "Ihre Daten" }
+                ul {
+                    li { a href="/konto/export" download="servicekonto.json" { "Alle gespeicherten Daten herunterladen (JSON)" } }
+                    li { a href="/konto/loeschen" { "Konto löschen" } }
+                }
+                form method="post" action="/abmelden" {
+                    input type="hidden" name=(csrf::FIELD) value=(csrf_token);
+                    input type="hidden" name="weiter" value="/konto";
+                    button type="submit" class="secondary" { "Abmelden" }
+                }
             }
-            h2 { "Ihre Daten" }
-            ul {
-                li { a href="/konto/export" download="servicekonto.json" { "Alle gespeicherten Daten herunterladen (JSON)" } }
-                li { a href="/konto/loeschen" { "Konto löschen" } }
-            }
-            form method="post" action="/abmelden" {
-                input type="hidden" name=(csrf::FIELD) value=(csrf_token);
-                input type="hidden" name="weiter" value="/konto";
-                button type="submit" class="secondary" { "Abmelden" }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// `GET /konto`
@@ -225,9 +236,11 @@ pub async fn overview(
         &session,
         &account,
         &sessions,
-        flash_text(f.hinweis.as_deref()),
-        None,
-        StatusCode::OK,
+        Messages {
+            notice: flash_text(f.hinweis.as_deref()),
+            error: None,
+            status: StatusCode::OK,
+        },
     )
 }
 
@@ -275,9 +288,11 @@ pub async fn save_profile(
                 &session,
                 &account,
                 &sessions,
-                None,
-                Some(&msg),
-                status,
+                Messages {
+                    notice: None,
+                    error: Some(&msg),
+                    status,
+                },
             )
         }
     };

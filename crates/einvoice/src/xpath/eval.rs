@@ -1,0 +1,1356 @@
+//! The evaluator: expressions over a [`Document`], patterns matched against nodes.
+
+use super::ast::*;
+use super::regex::RegexCache;
+use super::value::*;
+use crate::xml::{Document, Kind, NONE};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The focus: context item, position and size.
+#[derive(Clone, Debug)]
+pub struct Focus {
+    /// Context item.
+    pub item: Option<Item>,
+    /// Context position (1-based).
+    pub pos: usize,
+    /// Context size.
+    pub size: usize,
+}
+
+impl Focus {
+    /// A single node as focus.
+    pub fn node(id: u32) -> Focus {
+        Focus {
+            item: Some(Item::Node(id)),
+            pos: 1,
+            size: 1,
+        }
+    }
+}
+
+/// Parameter or result type of an `xsl:function`.
+#[derive(Clone, Debug)]
+pub struct UserFunction {
+    /// Parameter slots and declared types.
+    pub params: Vec<(u32, Option<AtomicType>)>,
+    /// Body.
+    pub body: Vec<FnStep>,
+    /// Declared result type.
+    pub result: Option<AtomicType>,
+    /// Every local slot the function uses (saved and restored around calls, for recursion).
+    pub slots: Vec<u32>,
+}
+
+/// One instruction of a function body.
+#[derive(Clone, Debug)]
+pub enum FnStep {
+    /// `xsl:variable`.
+    Let(u32, Expr),
+    /// `xsl:sequence` (false) or `xsl:value-of` (true).
+    Value(Expr, bool),
+    /// `xsl:choose` / `xsl:if`: the first branch whose test holds, else the last list.
+    Choose(Vec<(Expr, Vec<FnStep>)>, Vec<FnStep>),
+}
+
+/// The static part of an evaluation: global variables and functions of a rule set.
+pub struct Statics<'a> {
+    /// Global variable definitions (evaluated lazily with the document node as focus).
+    pub globals: &'a [Expr],
+    /// Functions.
+    pub functions: &'a [UserFunction],
+    /// Compiled regular expressions.
+    pub regex: &'a RegexCache,
+}
+
+/// Evaluation state for one document and one rule set.
+pub struct Env<'a> {
+    /// The document.
+    pub doc: &'a Document,
+    statics: Statics<'a>,
+    global_vals: Vec<Option<Seq>>,
+    in_progress: Vec<bool>,
+    locals: Vec<Seq>,
+    /// The node `current()` returns.
+    pub current: u32,
+}
+
+impl<'a> Env<'a> {
+    /// New state; `slots` is the number of local variable slots of the rule set.
+    pub fn new(doc: &'a Document, statics: Statics<'a>, slots: usize) -> Env<'a> {
+        let n = statics.globals.len();
+        Env {
+            doc,
+            statics,
+            global_vals: vec![None; n],
+            in_progress: vec![false; n],
+            locals: vec![Vec::new(); slots],
+            current: 0,
+        }
+    }
+
+    /// Binds a local slot.
+    pub fn set_local(&mut self, slot: u32, v: Seq) {
+        let i = slot as usize;
+        if i >= self.locals.len() {
+            self.locals.resize(i + 1, Vec::new());
+        }
+        self.locals[i] = v;
+    }
+
+    fn global(&mut self, i: u32) -> XResult<Seq> {
+        let idx = i as usize;
+        if let Some(v) = &self.global_vals[idx] {
+            return Ok(v.clone());
+        }
+        if self.in_progress[idx] {
+            return err("XTDE0640: zirkuläre Variablendefinition");
+        }
+        self.in_progress[idx] = true;
+        let saved = self.current;
+        self.current = 0;
+        let expr = &self.statics.globals[idx];
+        let r = self.eval(expr, &Focus::node(0));
+        self.current = saved;
+        self.in_progress[idx] = false;
+        let v = r?;
+        self.global_vals[idx] = Some(v.clone());
+        Ok(v)
+    }
+
+    // ---------------------------------------------------------------- atomization
+
+    /// Atomizes one item.
+    pub fn atom(&self, item: &Item) -> Item {
+        match item {
+            Item::Node(n) => Item::Untyped(Arc::from(&*self.doc.string_value(*n))),
+            other => other.clone(),
+        }
+    }
+
+    fn atomize(&self, seq: Seq) -> Seq {
+        if seq.iter().all(|i| !matches!(i, Item::Node(_))) {
+            return seq;
+        }
+        seq.iter().map(|i| self.atom(i)).collect()
+    }
+
+    fn atomize_opt(&self, seq: Seq) -> XResult<Option<Item>> {
+        match seq.len() {
+            0 => Ok(None),
+            1 => Ok(Some(self.atom(&seq[0]))),
+            n => err(format!(
+                "XPTY0004: eine Folge von {n} Werten ist hier nicht erlaubt"
+            )),
+        }
+    }
+
+    fn string_of(&self, seq: &Seq) -> XResult<Arc<str>> {
+        match seq.len() {
+            0 => Ok(Arc::from("")),
+            1 => Ok(match &seq[0] {
+                Item::Node(n) => Arc::from(&*self.doc.string_value(*n)),
+                other => other.string(),
+            }),
+            n => err(format!(
+                "XPTY0004: eine Folge von {n} Werten ist hier nicht erlaubt"
+            )),
+        }
+    }
+
+    /// Effective boolean value.
+    pub fn ebv(&self, seq: &Seq) -> XResult<bool> {
+        match seq.first() {
+            None => Ok(false),
+            Some(Item::Node(_)) => Ok(true),
+            Some(first) if seq.len() == 1 => Ok(match first {
+                Item::Bool(b) => *b,
+                Item::Str(s) | Item::Untyped(s) => !s.is_empty(),
+                Item::Int(i) => *i != 0,
+                Item::Dec(d) => !d.is_zero(),
+                Item::Dbl(d) => *d != 0.0 && !d.is_nan(),
+                Item::Date(_) => return err("FORG0006: kein boolescher Wert"),
+                Item::Node(_) => true,
+            }),
+            _ => err("FORG0006: effektiver Wahrheitswert einer Folge mehrerer Werte"),
+        }
+    }
+
+    // ---------------------------------------------------------------- evaluation
+
+    /// Evaluates to a boolean (effective boolean value), with short cuts.
+    pub fn eval_bool(&mut self, e: &Expr, f: &Focus) -> XResult<bool> {
+        match e {
+            Expr::Or(l, r) => Ok(self.eval_bool(l, f)? || self.eval_bool(r, f)?),
+            Expr::And(l, r) => Ok(self.eval_bool(l, f)? && self.eval_bool(r, f)?),
+            Expr::Paren(inner) => self.eval_bool(inner, f),
+            Expr::Call(Func::Not, args) => Ok(!self.eval_bool(&args[0], f)?),
+            Expr::Call(Func::Exists, args) => Ok(!self.eval(&args[0], f)?.is_empty()),
+            Expr::Call(Func::True, _) => Ok(true),
+            Expr::Call(Func::False, _) => Ok(false),
+            _ => {
+                let v = self.eval(e, f)?;
+                self.ebv(&v)
+            }
+        }
+    }
+
+    /// Evaluates an expression.
+    pub fn eval(&mut self, e: &Expr, f: &Focus) -> XResult<Seq> {
+        match e {
+            Expr::Seq(items) => {
+                let mut out = Vec::new();
+                for i in items {
+                    out.extend(self.eval(i, f)?);
+                }
+                Ok(out)
+            }
+            Expr::Paren(inner) => self.eval(inner, f),
+            Expr::Lit(l) => Ok(vec![match l {
+                Lit::Str(s) => Item::Str(s.clone()),
+                Lit::Int(i) => Item::Int(*i),
+                Lit::Dec(d) => Item::Dec(*d),
+                Lit::Dbl(d) => Item::Dbl(*d),
+            }]),
+            Expr::Var(VarRef::Global(i)) => self.global(*i),
+            Expr::Var(VarRef::Local(i)) => {
+                Ok(self.locals.get(*i as usize).cloned().unwrap_or_default())
+            }
+            Expr::Context => match &f.item {
+                Some(i) => Ok(vec![i.clone()]),
+                None => err("XPDY0002: kein Kontextelement"),
+            },
+            Expr::Root => match &f.item {
+                Some(Item::Node(_)) => Ok(vec![Item::Node(0)]),
+                _ => err("XPDY0002: kein Kontextknoten für „/“"),
+            },
+            Expr::Step(step) => match &f.item {
+                Some(Item::Node(n)) => {
+                    let mut out = Vec::new();
+                    self.step(*n, step, &mut out)?;
+                    Ok(out)
+                }
+                _ => err("XPTY0020: Kontextelement ist kein Knoten"),
+            },
+            Expr::Path(l, r) => self.path(l, r, f),
+            Expr::Filter(prim, preds) => {
+                let mut v = self.eval(prim, f)?;
+                for p in preds {
+                    v = self.filter(v, p)?;
+                }
+                Ok(v)
+            }
+            Expr::Call(func, args) => self.call(*func, args, f),
+            Expr::UserCall(id, args) => self.user_call(*id, args, f),
+            Expr::Or(..) | Expr::And(..) => Ok(vec![Item::Bool(self.eval_bool(e, f)?)]),
+            Expr::GenCmp(op, l, r) => {
+                let a = self.eval(l, f)?;
+                let b = self.eval(r, f)?;
+                let a = self.atomize(a);
+                let b = self.atomize(b);
+                for x in &a {
+                    for y in &b {
+                        if general_compare(*op, x, y)? {
+                            return Ok(vec![Item::Bool(true)]);
+                        }
+                    }
+                }
+                Ok(vec![Item::Bool(false)])
+            }
+            Expr::ValCmp(op, l, r) => {
+                let a = self.eval(l, f)?;
+                let a = self.atomize_opt(a)?;
+                let b = self.eval(r, f)?;
+                let b = self.atomize_opt(b)?;
+                match (a, b) {
+                    (Some(a), Some(b)) => Ok(vec![Item::Bool(value_compare(*op, &a, &b)?)]),
+                    _ => Ok(Vec::new()),
+                }
+            }
+            Expr::Is(l, r) => {
+                let a = self.eval(l, f)?;
+                let b = self.eval(r, f)?;
+                match (a.first(), b.first()) {
+                    (Some(Item::Node(x)), Some(Item::Node(y))) => Ok(vec![Item::Bool(x == y)]),
+                    _ => Ok(Vec::new()),
+                }
+            }
+            Expr::Arith(op, l, r) => {
+                let a = self.eval(l, f)?;
+                let a = self.atomize_opt(a)?;
+                let b = self.eval(r, f)?;
+                let b = self.atomize_opt(b)?;
+                match (a, b) {
+                    (Some(a), Some(b)) => Ok(vec![arith(*op, &a, &b)?]),
+                    _ => Ok(Vec::new()),
+                }
+            }
+            Expr::Neg(inner) | Expr::Plus(inner) => {
+                let a = self.eval(inner, f)?;
+                let Some(a) = self.atomize_opt(a)? else {
+                    return Ok(Vec::new());
+                };
+                let a = numeric(&a)?;
+                if matches!(e, Expr::Plus(_)) {
+                    return Ok(vec![a]);
+                }
+                Ok(vec![match a {
+                    Item::Int(i) => Item::Int(-i),
+                    Item::Dec(d) => Item::Dec(-d),
+                    Item::Dbl(d) => Item::Dbl(-d),
+                    other => other,
+                }])
+            }
+            Expr::Range(l, r) => {
+                let a = self.eval(l, f)?;
+                let a = self.atomize_opt(a)?;
+                let b = self.eval(r, f)?;
+                let b = self.atomize_opt(b)?;
+                let (Some(a), Some(b)) = (a, b) else {
+                    return Ok(Vec::new());
+                };
+                let (Item::Int(a), Item::Int(b)) = (
+                    cast(&a, AtomicType::Integer)?,
+                    cast(&b, AtomicType::Integer)?,
+                ) else {
+                    return err("XPTY0004: Bereich braucht ganze Zahlen");
+                };
+                if b - a > 10_000_000 {
+                    return err("Bereich zu groß");
+                }
+                Ok((a..=b).map(Item::Int).collect())
+            }
+            Expr::SetOp(op, l, r) => {
+                let a = self.eval(l, f)?;
+                let b = self.eval(r, f)?;
+                let to_nodes = |s: Seq| -> XResult<Vec<u32>> {
+                    s.into_iter()
+                        .map(|i| match i {
+                            Item::Node(n) => Ok(n),
+                            _ => err("XPTY0004: Mengenoperation auf Nicht-Knoten"),
+                        })
+                        .collect()
+                };
+                let a = to_nodes(a)?;
+                let b = to_nodes(b)?;
+                let mut out: Vec<u32> = match op {
+                    SetOp::Union => a.into_iter().chain(b).collect(),
+                    SetOp::Intersect => {
+                        let bs: HashSet<u32> = b.into_iter().collect();
+                        a.into_iter().filter(|n| bs.contains(n)).collect()
+                    }
+                    SetOp::Except => {
+                        let bs: HashSet<u32> = b.into_iter().collect();
+                        a.into_iter().filter(|n| !bs.contains(n)).collect()
+                    }
+                };
+                out.sort_unstable();
+                out.dedup();
+                Ok(out.into_iter().map(Item::Node).collect())
+            }
+            Expr::If(c, t, el) => {
+                if self.eval_bool(c, f)? {
+                    self.eval(t, f)
+                } else {
+                    self.eval(el, f)
+                }
+            }
+            Expr::For(binds, body) => {
+                let mut out = Vec::new();
+                self.for_rec(binds, body, f, &mut out)?;
+                Ok(out)
+            }
+            Expr::Quant(every, binds, body) => {
+                Ok(vec![Item::Bool(self.quant_rec(*every, binds, body, f)?)])
+            }
+            Expr::Cast(inner, t, allow_empty) => {
+                let v = self.eval(inner, f)?;
+                match self.atomize_opt(v)? {
+                    None if *allow_empty => Ok(Vec::new()),
+                    None => err("XPTY0004: leere Folge in cast"),
+                    Some(a) => Ok(vec![cast(&a, *t)?]),
+                }
+            }
+            Expr::Castable(inner, t, allow_empty) => {
+                let v = self.eval(inner, f)?;
+                Ok(vec![Item::Bool(match self.atomize_opt(v) {
+                    Err(_) => false,
+                    Ok(None) => *allow_empty,
+                    Ok(Some(a)) => cast(&a, *t).is_ok(),
+                })])
+            }
+            Expr::InstanceOf(inner, t, allow_empty) => {
+                let v = self.eval(inner, f)?;
+                Ok(vec![Item::Bool(match v.len() {
+                    0 => *allow_empty,
+                    1 => instance_of(&v[0], *t),
+                    _ => false,
+                })])
+            }
+        }
+    }
+
+    fn for_rec(
+        &mut self,
+        binds: &[(u32, Expr)],
+        body: &Expr,
+        f: &Focus,
+        out: &mut Seq,
+    ) -> XResult<()> {
+        let Some(((slot, e), rest)) = binds.split_first() else {
+            out.extend(self.eval(body, f)?);
+            return Ok(());
+        };
+        let items = self.eval(e, f)?;
+        for it in items {
+            self.set_local(*slot, vec![it]);
+            self.for_rec(rest, body, f, out)?;
+        }
+        Ok(())
+    }
+
+    fn quant_rec(
+        &mut self,
+        every: bool,
+        binds: &[(u32, Expr)],
+        body: &Expr,
+        f: &Focus,
+    ) -> XResult<bool> {
+        let Some(((slot, e), rest)) = binds.split_first() else {
+            return self.eval_bool(body, f);
+        };
+        let items = self.eval(e, f)?;
+        for it in items {
+            self.set_local(*slot, vec![it]);
+            let r = self.quant_rec(every, rest, body, f)?;
+            if every && !r {
+                return Ok(false);
+            }
+            if !every && r {
+                return Ok(true);
+            }
+        }
+        Ok(every)
+    }
+
+    fn path(&mut self, l: &Expr, r: &Expr, f: &Focus) -> XResult<Seq> {
+        let left = self.eval(l, f)?;
+        if left.is_empty() {
+            return Ok(left);
+        }
+        if let Expr::Step(step) = r {
+            let mut out = Vec::new();
+            for it in &left {
+                match it {
+                    Item::Node(n) => self.step(*n, step, &mut out)?,
+                    _ => return err("XPTY0019: Pfadschritt auf einem Nicht-Knoten"),
+                }
+            }
+            if left.len() > 1 || step.axis.is_reverse() {
+                sort_nodes(&mut out);
+            }
+            return Ok(out);
+        }
+        let size = left.len();
+        let mut out = Vec::new();
+        for (i, it) in left.into_iter().enumerate() {
+            if !matches!(it, Item::Node(_)) {
+                return err("XPTY0019: Pfadschritt auf einem Nicht-Knoten");
+            }
+            let focus = Focus {
+                item: Some(it),
+                pos: i + 1,
+                size,
+            };
+            out.extend(self.eval(r, &focus)?);
+        }
+        let nodes = out.iter().filter(|i| matches!(i, Item::Node(_))).count();
+        if nodes == out.len() {
+            sort_nodes(&mut out);
+        } else if nodes != 0 {
+            return err("XPTY0018: Pfad liefert Knoten und Werte gemischt");
+        }
+        Ok(out)
+    }
+
+    /// Whether a node passes a node test on an axis.
+    #[inline]
+    pub fn test(&self, id: u32, test: &NodeTest, attr_axis: bool) -> bool {
+        let n = self.doc.node(id);
+        let principal = if attr_axis {
+            Kind::Attribute
+        } else {
+            Kind::Element
+        };
+        match test {
+            NodeTest::Node => true,
+            NodeTest::Text => n.kind == Kind::Text,
+            NodeTest::Comment => n.kind == Kind::Comment,
+            NodeTest::Pi => n.kind == Kind::Pi,
+            NodeTest::DocumentNode => n.kind == Kind::Document,
+            NodeTest::Any => n.kind == principal,
+            NodeTest::Name(nid) => {
+                n.kind == principal && self.doc.qnames[n.name as usize].id == *nid
+            }
+            NodeTest::Ns(ns) => n.kind == principal && *self.doc.qnames[n.name as usize].ns == **ns,
+            NodeTest::Local(l) => {
+                n.kind == principal && *self.doc.qnames[n.name as usize].local == **l
+            }
+        }
+    }
+
+    /// Applies an axis step to one context node, appending matches (in axis order) to `out`.
+    pub fn step(&mut self, ctx: u32, step: &Step, out: &mut Seq) -> XResult<()> {
+        let doc = self.doc;
+        let mut found: Vec<u32> = Vec::new();
+        let t = &step.test;
+        match step.axis {
+            Axis::Child => {
+                let mut c = doc.node(ctx).first_child;
+                while c != NONE {
+                    if self.test(c, t, false) {
+                        found.push(c);
+                    }
+                    c = doc.node(c).next_sibling;
+                }
+            }
+            Axis::Attribute => {
+                for a in doc.attributes(ctx) {
+                    if self.test(a, t, true) {
+                        found.push(a);
+                    }
+                }
+            }
+            Axis::SelfAxis => {
+                if self.test(ctx, t, false) {
+                    found.push(ctx);
+                }
+            }
+            Axis::Descendant | Axis::DescendantOrSelf => {
+                if step.axis == Axis::DescendantOrSelf && self.test(ctx, t, false) {
+                    found.push(ctx);
+                }
+                if let NodeTest::Name(nid) = t {
+                    if doc.node(ctx).kind != Kind::Attribute {
+                        found.extend_from_slice(doc.descendants_named(ctx, *nid));
+                    }
+                } else if doc.node(ctx).kind != Kind::Attribute {
+                    let end = doc.subtree_end(ctx);
+                    for id in ctx + 1..=end {
+                        if doc.node(id).kind != Kind::Attribute && self.test(id, t, false) {
+                            found.push(id);
+                        }
+                    }
+                }
+            }
+            Axis::Parent => {
+                let p = doc.node(ctx).parent;
+                if p != NONE && self.test(p, t, false) {
+                    found.push(p);
+                }
+            }
+            Axis::Ancestor | Axis::AncestorOrSelf => {
+                if step.axis == Axis::AncestorOrSelf && self.test(ctx, t, false) {
+                    found.push(ctx);
+                }
+                let mut p = doc.node(ctx).parent;
+                while p != NONE {
+                    if self.test(p, t, false) {
+                        found.push(p);
+                    }
+                    p = doc.node(p).parent;
+                }
+            }
+            Axis::FollowingSibling => {
+                if doc.node(ctx).kind != Kind::Attribute {
+                    let mut c = doc.node(ctx).next_sibling;
+                    while c != NONE {
+                        if self.test(c, t, false) {
+                            found.push(c);
+                        }
+                        c = doc.node(c).next_sibling;
+                    }
+                }
+            }
+            Axis::PrecedingSibling => {
+                if doc.node(ctx).kind != Kind::Attribute {
+                    let mut c = doc.node(ctx).prev_sibling;
+                    while c != NONE {
+                        if self.test(c, t, false) {
+                            found.push(c);
+                        }
+                        c = doc.node(c).prev_sibling;
+                    }
+                }
+            }
+            Axis::Following => {
+                let start = if doc.node(ctx).kind == Kind::Attribute {
+                    doc.subtree_end(doc.node(ctx).parent) + 1
+                } else {
+                    doc.subtree_end(ctx) + 1
+                };
+                let start = if doc.node(ctx).kind == Kind::Attribute {
+                    // children of the owner element follow its attributes
+                    let owner = doc.node(ctx).parent;
+                    owner + 1 + doc.node(owner).attr_count
+                } else {
+                    start
+                };
+                for id in start..doc.nodes.len() as u32 {
+                    if doc.node(id).kind != Kind::Attribute && self.test(id, t, false) {
+                        found.push(id);
+                    }
+                }
+            }
+            Axis::Preceding => {
+                let mut anc = HashSet::new();
+                let mut p = doc.node(ctx).parent;
+                while p != NONE {
+                    anc.insert(p);
+                    p = doc.node(p).parent;
+                }
+                for id in (1..ctx).rev() {
+                    if doc.node(id).kind != Kind::Attribute
+                        && !anc.contains(&id)
+                        && self.test(id, t, false)
+                    {
+                        found.push(id);
+                    }
+                }
+            }
+        }
+        for p in &step.preds {
+            found = self.filter_nodes(found, p)?;
+        }
+        out.extend(found.into_iter().map(Item::Node));
+        Ok(())
+    }
+
+    fn filter_nodes(&mut self, nodes: Vec<u32>, pred: &Expr) -> XResult<Vec<u32>> {
+        if let Expr::Lit(Lit::Int(i)) = pred {
+            let i = *i;
+            return Ok(if i >= 1 && (i as usize) <= nodes.len() {
+                vec![nodes[i as usize - 1]]
+            } else {
+                Vec::new()
+            });
+        }
+        let size = nodes.len();
+        let mut out = Vec::with_capacity(size);
+        let boolean = super::parse::is_boolean_expr(pred);
+        for (i, n) in nodes.into_iter().enumerate() {
+            let focus = Focus {
+                item: Some(Item::Node(n)),
+                pos: i + 1,
+                size,
+            };
+            let keep = if boolean {
+                self.eval_bool(pred, &focus)?
+            } else {
+                let v = self.eval(pred, &focus)?;
+                self.pred_truth(&v, i + 1)?
+            };
+            if keep {
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
+    fn pred_truth(&self, v: &Seq, pos: usize) -> XResult<bool> {
+        if v.len() == 1 && v[0].is_numeric() {
+            return Ok(to_f64(&v[0]) == pos as f64);
+        }
+        self.ebv(v)
+    }
+
+    fn filter(&mut self, seq: Seq, pred: &Expr) -> XResult<Seq> {
+        let size = seq.len();
+        let mut out = Vec::new();
+        for (i, it) in seq.into_iter().enumerate() {
+            let focus = Focus {
+                item: Some(it.clone()),
+                pos: i + 1,
+                size,
+            };
+            let v = self.eval(pred, &focus)?;
+            if self.pred_truth(&v, i + 1)? {
+                out.push(it);
+            }
+        }
+        Ok(out)
+    }
+
+    fn user_call(&mut self, id: u32, args: &[Expr], f: &Focus) -> XResult<Seq> {
+        let func = &self.statics.functions[id as usize];
+        let mut vals = Vec::with_capacity(args.len());
+        for (a, (_, ty)) in args.iter().zip(func.params.iter()) {
+            let v = self.eval(a, f)?;
+            vals.push(match ty {
+                Some(t) => {
+                    let v = self.atomize(v);
+                    v.iter()
+                        .map(|x| match x {
+                            Item::Untyped(_) => cast(x, *t),
+                            Item::Int(_) | Item::Dec(_) if *t == AtomicType::Double => cast(x, *t),
+                            other => Ok(other.clone()),
+                        })
+                        .collect::<XResult<Seq>>()?
+                }
+                None => v,
+            });
+        }
+        let func = &self.statics.functions[id as usize];
+        let saved: Vec<Seq> = func
+            .slots
+            .iter()
+            .map(|s| self.locals.get(*s as usize).cloned().unwrap_or_default())
+            .collect();
+        for ((slot, _), v) in func.params.iter().zip(vals) {
+            self.set_local(*slot, v);
+        }
+        let mut result = Vec::new();
+        let r = self.run_steps(&func.body, f, &mut result);
+        for (slot, v) in func.slots.iter().zip(saved) {
+            self.set_local(*slot, v);
+        }
+        r?;
+        match func.result {
+            Some(t) => {
+                let v = self.atomize(result);
+                v.iter()
+                    .map(|x| match x {
+                        Item::Untyped(_) => cast(x, t),
+                        other => Ok(other.clone()),
+                    })
+                    .collect()
+            }
+            None => Ok(result),
+        }
+    }
+
+    fn run_steps(&mut self, steps: &[FnStep], f: &Focus, result: &mut Seq) -> XResult<()> {
+        for step in steps {
+            match step {
+                FnStep::Let(slot, e) => {
+                    let v = self.eval(e, f)?;
+                    self.set_local(*slot, v);
+                }
+                FnStep::Value(e, value_of) => {
+                    let v = self.eval(e, f)?;
+                    if *value_of {
+                        let v = self.atomize(v);
+                        let s: Vec<String> = v.iter().map(|i| i.string().to_string()).collect();
+                        result.push(Item::Untyped(Arc::from(s.join(" ").as_str())));
+                    } else {
+                        result.extend(v);
+                    }
+                }
+                FnStep::Choose(branches, otherwise) => {
+                    let mut done = false;
+                    for (test, body) in branches {
+                        if self.eval_bool(test, f)? {
+                            self.run_steps(body, f, result)?;
+                            done = true;
+                            break;
+                        }
+                    }
+                    if !done {
+                        self.run_steps(otherwise, f, result)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn arg_string(&mut self, args: &[Expr], i: usize, f: &Focus) -> XResult<Arc<str>> {
+        let v = self.eval(&args[i], f)?;
+        self.string_of(&v)
+    }
+
+    fn context_node(&self, f: &Focus) -> XResult<u32> {
+        match &f.item {
+            Some(Item::Node(n)) => Ok(*n),
+            _ => err("XPDY0002: kein Kontextknoten"),
+        }
+    }
+
+    fn call(&mut self, func: Func, args: &[Expr], f: &Focus) -> XResult<Seq> {
+        use Func::*;
+        let one = |i: Item| Ok(vec![i]);
+        let b = |v: bool| Ok(vec![Item::Bool(v)]);
+        let s = |v: &str| Ok(vec![Item::Str(Arc::from(v))]);
+        match func {
+            Not => b(!self.eval_bool(&args[0], f)?),
+            True => b(true),
+            False => b(false),
+            Boolean => b(self.eval_bool(&args[0], f)?),
+            Exists => b(!self.eval(&args[0], f)?.is_empty()),
+            Empty => b(self.eval(&args[0], f)?.is_empty()),
+            Count => one(Item::Int(self.eval(&args[0], f)?.len() as i64)),
+            Sum => {
+                let v = self.eval(&args[0], f)?;
+                let v = self.atomize(v);
+                if v.is_empty() {
+                    if args.len() > 1 {
+                        return self.eval(&args[1], f);
+                    }
+                    return one(Item::Int(0));
+                }
+                let mut acc: Option<Item> = None;
+                for x in v {
+                    let x = match x {
+                        Item::Untyped(_) => cast(&x, AtomicType::Double)?,
+                        other => numeric(&other)?,
+                    };
+                    acc = Some(match acc {
+                        None => x,
+                        Some(a) => arith(ArOp::Add, &a, &x)?,
+                    });
+                }
+                Ok(acc.into_iter().collect())
+            }
+            Min | Max => {
+                let v = self.eval(&args[0], f)?;
+                let v = self.atomize(v);
+                let mut best: Option<Item> = None;
+                for x in v {
+                    let x = match x {
+                        Item::Untyped(_) => cast(&x, AtomicType::Double)?,
+                        other => other,
+                    };
+                    best = Some(match best {
+                        None => x,
+                        Some(cur) => {
+                            let op = if func == Min { CmpOp::Lt } else { CmpOp::Gt };
+                            if value_compare(op, &x, &cur)? { x } else { cur }
+                        }
+                    });
+                }
+                Ok(best.into_iter().collect())
+            }
+            Avg => {
+                let v = self.eval(&args[0], f)?;
+                let v = self.atomize(v);
+                if v.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let n = v.len() as i64;
+                let mut acc = Item::Int(0);
+                for x in v {
+                    let x = match x {
+                        Item::Untyped(_) => cast(&x, AtomicType::Double)?,
+                        other => numeric(&other)?,
+                    };
+                    acc = arith(ArOp::Add, &acc, &x)?;
+                }
+                one(arith(ArOp::Div, &acc, &Item::Int(n))?)
+            }
+            Round | Abs | Floor | Ceiling => {
+                let v = self.eval(&args[0], f)?;
+                let Some(x) = self.atomize_opt(v)? else {
+                    return Ok(Vec::new());
+                };
+                let x = match x {
+                    Item::Untyped(_) => cast(&x, AtomicType::Double)?,
+                    other => numeric(&other)?,
+                };
+                one(match (func, x) {
+                    (_, Item::Int(i)) if func != Abs => Item::Int(i),
+                    (Abs, Item::Int(i)) => Item::Int(i.abs()),
+                    (Round, Item::Dec(d)) => Item::Dec((d + Decimal::new(5, 1)).floor()),
+                    (Abs, Item::Dec(d)) => Item::Dec(d.abs()),
+                    (Floor, Item::Dec(d)) => Item::Dec(d.floor()),
+                    (Ceiling, Item::Dec(d)) => Item::Dec(d.ceil()),
+                    (Round, Item::Dbl(d)) => Item::Dbl(round_double(d)),
+                    (Abs, Item::Dbl(d)) => Item::Dbl(d.abs()),
+                    (Floor, Item::Dbl(d)) => Item::Dbl(d.floor()),
+                    (Ceiling, Item::Dbl(d)) => Item::Dbl(d.ceil()),
+                    (_, other) => other,
+                })
+            }
+            Number => {
+                let v = if args.is_empty() {
+                    vec![
+                        f.item
+                            .clone()
+                            .ok_or_else(|| XPathError("XPDY0002".into()))?,
+                    ]
+                } else {
+                    self.eval(&args[0], f)?
+                };
+                let x = match v.len() {
+                    0 => f64::NAN,
+                    _ => to_f64(&self.atom(&v[0])),
+                };
+                one(Item::Dbl(x))
+            }
+            String => {
+                if args.is_empty() {
+                    let n = f
+                        .item
+                        .clone()
+                        .ok_or_else(|| XPathError("XPDY0002".into()))?;
+                    return one(Item::Str(self.string_of(&vec![n])?));
+                }
+                let v = self.arg_string(args, 0, f)?;
+                one(Item::Str(v))
+            }
+            StringLength => {
+                let v = if args.is_empty() {
+                    let n = f
+                        .item
+                        .clone()
+                        .ok_or_else(|| XPathError("XPDY0002".into()))?;
+                    self.string_of(&vec![n])?
+                } else {
+                    self.arg_string(args, 0, f)?
+                };
+                one(Item::Int(v.chars().count() as i64))
+            }
+            NormalizeSpace => {
+                let v = if args.is_empty() {
+                    let n = f
+                        .item
+                        .clone()
+                        .ok_or_else(|| XPathError("XPDY0002".into()))?;
+                    self.string_of(&vec![n])?
+                } else {
+                    self.arg_string(args, 0, f)?
+                };
+                s(&normalize_space(&v))
+            }
+            UpperCase => {
+                let v = self.arg_string(args, 0, f)?;
+                s(&v.to_uppercase())
+            }
+            LowerCase => {
+                let v = self.arg_string(args, 0, f)?;
+                s(&v.to_lowercase())
+            }
+            Contains | StartsWith | EndsWith | SubstringAfter | SubstringBefore => {
+                let a = self.arg_string(args, 0, f)?;
+                let c = self.arg_string(args, 1, f)?;
+                match func {
+                    Contains => b(a.contains(&*c)),
+                    StartsWith => b(a.starts_with(&*c)),
+                    EndsWith => b(a.ends_with(&*c)),
+                    SubstringAfter => s(match a.find(&*c) {
+                        Some(i) => &a[i + c.len()..],
+                        None => "",
+                    }),
+                    _ => s(match a.find(&*c) {
+                        Some(i) => &a[..i],
+                        None => "",
+                    }),
+                }
+            }
+            Concat => {
+                let mut out = std::string::String::new();
+                for a in args {
+                    let v = self.eval(a, f)?;
+                    out.push_str(&self.string_of(&v)?);
+                }
+                s(&out)
+            }
+            Substring => {
+                let src = self.arg_string(args, 0, f)?;
+                let start = self.eval(&args[1], f)?;
+                let start = start
+                    .first()
+                    .map(|x| to_f64(&self.atom(x)))
+                    .unwrap_or(f64::NAN);
+                let len = if args.len() > 2 {
+                    let l = self.eval(&args[2], f)?;
+                    Some(l.first().map(|x| to_f64(&self.atom(x))).unwrap_or(f64::NAN))
+                } else {
+                    None
+                };
+                s(&substring(&src, start, len))
+            }
+            Translate => {
+                let src = self.arg_string(args, 0, f)?;
+                let from: Vec<char> = self.arg_string(args, 1, f)?.chars().collect();
+                let to: Vec<char> = self.arg_string(args, 2, f)?.chars().collect();
+                let out: std::string::String = src
+                    .chars()
+                    .filter_map(|c| match from.iter().position(|&x| x == c) {
+                        Some(i) => to.get(i).copied(),
+                        None => Some(c),
+                    })
+                    .collect();
+                s(&out)
+            }
+            Matches => {
+                let input = self.arg_string(args, 0, f)?;
+                let pat = self.arg_string(args, 1, f)?;
+                let flags = if args.len() > 2 {
+                    self.arg_string(args, 2, f)?
+                } else {
+                    Arc::from("")
+                };
+                let re = self.statics.regex.get(&pat, &flags)?;
+                b(re.is_match(&input))
+            }
+            Replace => {
+                let input = self.arg_string(args, 0, f)?;
+                let pat = self.arg_string(args, 1, f)?;
+                let rep = self.arg_string(args, 2, f)?;
+                let flags = if args.len() > 3 {
+                    self.arg_string(args, 3, f)?
+                } else {
+                    Arc::from("")
+                };
+                let re = self.statics.regex.get(&pat, &flags)?;
+                if re.is_match("") {
+                    return err("FORX0003: Muster passt auf die leere Zeichenkette");
+                }
+                let rep = super::regex::replacement(&rep)?;
+                s(&re.replace_all(&input, rep.as_str()))
+            }
+            Tokenize => {
+                let input = self.arg_string(args, 0, f)?;
+                if args.len() == 1 {
+                    return Ok(normalize_space(&input)
+                        .split(' ')
+                        .filter(|t| !t.is_empty())
+                        .map(|t| Item::Str(Arc::from(t)))
+                        .collect());
+                }
+                let pat = self.arg_string(args, 1, f)?;
+                let flags = if args.len() > 2 {
+                    self.arg_string(args, 2, f)?
+                } else {
+                    Arc::from("")
+                };
+                let re = self.statics.regex.get(&pat, &flags)?;
+                if re.is_match("") {
+                    return err("FORX0003: Muster passt auf die leere Zeichenkette");
+                }
+                if input.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(re.split(&input).map(|t| Item::Str(Arc::from(t))).collect())
+            }
+            StringJoin => {
+                let v = self.eval(&args[0], f)?;
+                let v = self.atomize(v);
+                let sep = if args.len() > 1 {
+                    self.arg_string(args, 1, f)?
+                } else {
+                    Arc::from("")
+                };
+                let parts: Vec<Arc<str>> = v.iter().map(|i| i.string()).collect();
+                let parts: Vec<&str> = parts.iter().map(|p| &**p).collect();
+                s(&parts.join(&sep))
+            }
+            StringToCodepoints => {
+                let v = self.arg_string(args, 0, f)?;
+                Ok(v.chars().map(|c| Item::Int(c as i64)).collect())
+            }
+            CodepointsToString => {
+                let v = self.eval(&args[0], f)?;
+                let v = self.atomize(v);
+                let mut out = std::string::String::new();
+                for x in v {
+                    let Item::Int(i) = cast(&x, AtomicType::Integer)? else {
+                        return err("FOCH0001");
+                    };
+                    match u32::try_from(i).ok().and_then(char::from_u32) {
+                        Some(c) => out.push(c),
+                        None => return err("FOCH0001: ungültiger Codepoint"),
+                    }
+                }
+                s(&out)
+            }
+            Reverse => {
+                let mut v = self.eval(&args[0], f)?;
+                v.reverse();
+                Ok(v)
+            }
+            DistinctValues => {
+                let v = self.eval(&args[0], f)?;
+                let v = self.atomize(v);
+                let mut seen = HashSet::new();
+                Ok(v.into_iter()
+                    .filter(|x| seen.insert(distinct_key(x)))
+                    .collect())
+            }
+            Name | LocalName | NamespaceUri => {
+                let node = if args.is_empty() {
+                    Some(self.context_node(f)?)
+                } else {
+                    match self.eval(&args[0], f)?.first() {
+                        None => None,
+                        Some(Item::Node(n)) => Some(*n),
+                        Some(_) => return err("XPTY0004: Knoten erwartet"),
+                    }
+                };
+                let Some(q) = node.and_then(|n| self.doc.qname(n)) else {
+                    return s("");
+                };
+                match func {
+                    Name => s(&q.display()),
+                    LocalName => s(&q.local),
+                    _ => s(&q.ns),
+                }
+            }
+            Current => one(Item::Node(self.current)),
+            Last => one(Item::Int(f.size as i64)),
+            Position => one(Item::Int(f.pos as i64)),
+            Root => one(Item::Node(0)),
+            Data => {
+                let v = self.eval(&args[0], f)?;
+                Ok(self.atomize(v))
+            }
+            DocumentUri => Ok(Vec::new()),
+        }
+    }
+
+    // ---------------------------------------------------------------- patterns
+
+    /// Whether a node matches an XSLT pattern.
+    pub fn matches(&mut self, node: u32, pat: &Pattern) -> XResult<bool> {
+        for alt in &pat.alts {
+            if self.match_path(node, alt)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn match_path(&mut self, node: u32, p: &PathPattern) -> XResult<bool> {
+        if p.steps.is_empty() {
+            return Ok(p.anchor == Anchor::Root && node == 0);
+        }
+        self.match_from(node, p, p.steps.len() - 1)
+    }
+
+    fn match_from(&mut self, node: u32, p: &PathPattern, i: usize) -> XResult<bool> {
+        let st = &p.steps[i];
+        if !self.match_step(node, st)? {
+            return Ok(false);
+        }
+        let parent = self.doc.node(node).parent;
+        if i == 0 {
+            return Ok(match p.anchor {
+                Anchor::Root => parent == 0,
+                Anchor::Any => parent != NONE,
+            });
+        }
+        if parent == NONE {
+            return Ok(false);
+        }
+        if st.desc_before {
+            let mut a = parent;
+            while a != NONE && a != 0 {
+                if self.match_from(a, p, i - 1)? {
+                    return Ok(true);
+                }
+                a = self.doc.node(a).parent;
+            }
+            Ok(false)
+        } else {
+            self.match_from(parent, p, i - 1)
+        }
+    }
+
+    fn match_step(&mut self, node: u32, st: &PatternStep) -> XResult<bool> {
+        let n = self.doc.node(node);
+        let attr = st.axis == Axis::Attribute;
+        if attr != (n.kind == Kind::Attribute) && !matches!(st.test, NodeTest::Node) {
+            return Ok(false);
+        }
+        if matches!(st.test, NodeTest::Node) && (n.kind == Kind::Attribute) != attr {
+            return Ok(false);
+        }
+        if n.kind == Kind::Document || !self.test(node, &st.test, attr) {
+            return Ok(false);
+        }
+        if st.preds.is_empty() {
+            return Ok(true);
+        }
+        // Predicates see the node among its siblings that pass the same test.
+        let parent = n.parent;
+        let step = Step {
+            axis: st.axis,
+            test: st.test.clone(),
+            preds: Vec::new(),
+        };
+        let mut candidates = Vec::new();
+        if st.preds.iter().all(super::parse::is_boolean_expr) {
+            candidates.push(Item::Node(node));
+        } else {
+            self.step(parent, &step, &mut candidates)?;
+        }
+        let mut nodes: Vec<u32> = candidates
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        let saved = self.current;
+        self.current = node;
+        for p in &st.preds {
+            nodes = match self.filter_nodes(nodes, p) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.current = saved;
+                    return Err(e);
+                }
+            };
+        }
+        self.current = saved;
+        Ok(nodes.contains(&node))
+    }
+}
+
+fn sort_nodes(v: &mut Seq) {
+    v.sort_unstable_by_key(|i| match i {
+        Item::Node(n) => *n,
+        _ => u32::MAX,
+    });
+    v.dedup_by(|a, b| matches!((a, b), (Item::Node(x), Item::Node(y)) if x == y));
+}
+
+fn numeric(x: &Item) -> XResult<Item> {
+    match x {
+        Item::Int(_) | Item::Dec(_) | Item::Dbl(_) => Ok(x.clone()),
+        Item::Untyped(_) => cast(x, AtomicType::Double),
+        _ => err(format!("XPTY0004: „{}“ ist keine Zahl", x.string())),
+    }
+}
+
+fn round_double(d: f64) -> f64 {
+    if d.is_nan() || d.is_infinite() || d == 0.0 {
+        return d;
+    }
+    let r = (d + 0.5).floor();
+    if r == 0.0 && d < 0.0 { -0.0 } else { r }
+}
+
+/// Arithmetic on two atomic values (untyped operands become doubles).
+pub fn arith(op: ArOp, a: &Item, b: &Item) -> XResult<Item> {
+    let a = numeric(a)?;
+    let b = numeric(b)?;
+    match (&a, &b) {
+        (Item::Int(x), Item::Int(y)) => {
+            let (x, y) = (*x, *y);
+            let r = match op {
+                ArOp::Add => x.checked_add(y),
+                ArOp::Sub => x.checked_sub(y),
+                ArOp::Mul => x.checked_mul(y),
+                ArOp::IDiv => {
+                    if y == 0 {
+                        return err("FOAR0001: Division durch null");
+                    }
+                    Some(x / y)
+                }
+                ArOp::Mod => {
+                    if y == 0 {
+                        return err("FOAR0001: Division durch null");
+                    }
+                    Some(x % y)
+                }
+                ArOp::Div => None,
+            };
+            match r {
+                Some(v) => Ok(Item::Int(v)),
+                None => dec_arith(op, Decimal::from(x), Decimal::from(y)),
+            }
+        }
+        (Item::Dbl(_), _) | (_, Item::Dbl(_)) => {
+            let (x, y) = (to_f64(&a), to_f64(&b));
+            Ok(match op {
+                ArOp::Add => Item::Dbl(x + y),
+                ArOp::Sub => Item::Dbl(x - y),
+                ArOp::Mul => Item::Dbl(x * y),
+                ArOp::Div => Item::Dbl(x / y),
+                ArOp::Mod => Item::Dbl(x % y),
+                ArOp::IDiv => {
+                    if y == 0.0 || x.is_nan() || y.is_nan() || x.is_infinite() {
+                        return err("FOAR0001: ganzzahlige Division nicht möglich");
+                    }
+                    Item::Int((x / y).trunc() as i64)
+                }
+            })
+        }
+        _ => {
+            let x = to_dec(&a)?;
+            let y = to_dec(&b)?;
+            dec_arith(op, x, y)
+        }
+    }
+}
+
+fn to_dec(x: &Item) -> XResult<Decimal> {
+    match x {
+        Item::Int(i) => Ok(Decimal::from(*i)),
+        Item::Dec(d) => Ok(*d),
+        Item::Dbl(d) => Decimal::from_f64(*d).ok_or_else(|| XPathError("FOCA0002".into())),
+        _ => err("XPTY0004: keine Zahl"),
+    }
+}
+
+fn dec_arith(op: ArOp, x: Decimal, y: Decimal) -> XResult<Item> {
+    let overflow = || XPathError("FOAR0002: Überlauf bei Dezimalarithmetik".into());
+    Ok(match op {
+        ArOp::Add => Item::Dec(x.checked_add(y).ok_or_else(overflow)?),
+        ArOp::Sub => Item::Dec(x.checked_sub(y).ok_or_else(overflow)?),
+        ArOp::Mul => Item::Dec(x.checked_mul(y).ok_or_else(overflow)?),
+        ArOp::Div => {
+            if y.is_zero() {
+                return err("FOAR0001: Division durch null");
+            }
+            Item::Dec(x.checked_div(y).ok_or_else(overflow)?)
+        }
+        ArOp::IDiv => {
+            if y.is_zero() {
+                return err("FOAR0001: Division durch null");
+            }
+            let q = x.checked_div(y).ok_or_else(overflow)?.trunc();
+            Item::Int(q.to_i64().ok_or_else(overflow)?)
+        }
+        ArOp::Mod => {
+            if y.is_zero() {
+                return err("FOAR0001: Division durch null");
+            }
+            Item::Dec(x.checked_rem(y).ok_or_else(overflow)?)
+        }
+    })
+}
+
+/// `normalize-space` (XML whitespace only).
+pub fn normalize_space(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+fn substring(s: &str, start: f64, len: Option<f64>) -> String {
+    let rs = round_double(start);
+    let end = match len {
+        Some(l) => rs + round_double(l),
+        None => f64::INFINITY,
+    };
+    if rs.is_nan() || end.is_nan() {
+        return String::new();
+    }
+    s.chars()
+        .enumerate()
+        .filter(|(i, _)| {
+            let p = (*i + 1) as f64;
+            p >= rs && p < end
+        })
+        .map(|(_, c)| c)
+        .collect()
+}
