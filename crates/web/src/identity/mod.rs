@@ -60,16 +60,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
+use crate::csrf::cookie;
 
 /// The live session and account of the request, if logged in.
 pub(crate) async fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, Account)> {
