@@ -1,13 +1,13 @@
 //! Accounts (Bürgerkonto, Unternehmenskonto), their sessions, e-mail links, upstream links
 //! and the login throttle, in the database.
 
-use crate::audit::entry;
+use crate::audit::account_event;
 use crate::tokens::{self, prefix};
 use crate::{IdentityError, Result, TrustLevel};
 use chrono::{Duration, Utc};
 use rathaus_core::time::{format_ts, now_text};
 use rathaus_storage::error::parsed;
-use rathaus_storage::{Db, StorageError, audit};
+use rathaus_storage::{Db, StorageError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -271,15 +271,12 @@ impl AccountStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| StorageError::from_write(e, "Für diese E-Mail-Adresse besteht bereits ein Konto."))?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                actor,
-                "account.create",
-                "account",
-                &id,
-                json!({"kind": new.kind.as_str()}),
-            ),
+            actor,
+            "account.create",
+            &id,
+            json!({"kind": new.kind.as_str()}),
         )
         .await?;
         tx.commit().await?;
@@ -329,7 +326,7 @@ impl AccountStore {
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound(format!("Konto {id}")).into());
         }
-        audit::append(&mut tx, &entry(actor, action, "account", id, details)).await?;
+        account_event(&mut tx, actor, action, id, details).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -396,15 +393,12 @@ impl AccountStore {
             }
             .into());
         }
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                &format!("account:{id}"),
-                "account.profile",
-                "account",
-                id,
-                json!({}),
-            ),
+            &format!("account:{id}"),
+            "account.profile",
+            id,
+            json!({}),
         )
         .await?;
         tx.commit().await?;
@@ -475,15 +469,12 @@ impl AccountStore {
                 .await?;
             locked = Some(until);
         }
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                "anonymous",
-                "account.login_failed",
-                "account",
-                id,
-                json!({"failures": failures, "locked_until": locked}),
-            ),
+            "anonymous",
+            "account.login_failed",
+            id,
+            json!({"failures": failures, "locked_until": locked}),
         )
         .await?;
         tx.commit().await?;
@@ -581,15 +572,12 @@ impl AccountStore {
         .bind(&session.user_agent)
         .execute(&mut *tx)
         .await?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                &format!("account:{account_id}"),
-                "account.login",
-                "account",
-                account_id,
-                json!({"sid": sid, "level": level.as_str(), "amr": session.amr}),
-            ),
+            &format!("account:{account_id}"),
+            "account.login",
+            account_id,
+            json!({"sid": sid, "level": level.as_str(), "amr": session.amr}),
         )
         .await?;
         tx.commit().await?;
@@ -642,15 +630,12 @@ impl AccountStore {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
-            audit::append(
+            account_event(
                 &mut tx,
-                &entry(
-                    &format!("account:{account_id}"),
-                    "account.logout",
-                    "account",
-                    account_id,
-                    json!({"sid": sid}),
-                ),
+                &format!("account:{account_id}"),
+                "account.logout",
+                account_id,
+                json!({"sid": sid}),
             )
             .await?;
         }
@@ -688,15 +673,12 @@ impl AccountStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| StorageError::from_write(e, "Diese Identität ist bereits mit einem Konto verknüpft."))?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                &format!("account:{account_id}"),
-                "account.link",
-                "account",
-                account_id,
-                json!({"provider": provider}),
-            ),
+            &format!("account:{account_id}"),
+            "account.link",
+            account_id,
+            json!({"provider": provider}),
         )
         .await?;
         tx.commit().await?;
@@ -725,15 +707,12 @@ impl AccountStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| StorageError::from_write(e, "bereits Mitglied"))?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                actor,
-                "organisation.member_add",
-                "account",
-                organisation_id,
-                json!({"member": account_id, "role": role}),
-            ),
+            actor,
+            "organisation.member_add",
+            organisation_id,
+            json!({"member": account_id, "role": role}),
         )
         .await?;
         tx.commit().await?;
@@ -821,11 +800,7 @@ impl AccountStore {
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound(format!("Konto {id}")).into());
         }
-        audit::append(
-            &mut tx,
-            &entry(actor, "account.delete", "account", id, json!({})),
-        )
-        .await?;
+        account_event(&mut tx, actor, "account.delete", id, json!({})).await?;
         tx.commit().await?;
         Ok(())
     }

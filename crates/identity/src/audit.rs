@@ -1,7 +1,9 @@
 //! Audit entries of the identity context (never with secrets).
 
 use rathaus_core::audit::NewAuditEntry;
+use rathaus_storage::audit;
 use serde_json::Value;
+use sqlx::AnyConnection;
 
 /// An installation-wide audit entry about an account or client.
 pub(crate) fn entry(
@@ -19,4 +21,16 @@ pub(crate) fn entry(
         object_id: object_id.to_owned(),
         details,
     }
+}
+
+/// Appends an entry about the account `account_id` inside the caller's transaction.
+pub(crate) async fn account_event(
+    conn: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    account_id: &str,
+    details: Value,
+) -> crate::Result<()> {
+    audit::append(conn, &entry(actor, action, "account", account_id, details)).await?;
+    Ok(())
 }

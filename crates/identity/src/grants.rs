@@ -1,7 +1,7 @@
 //! What the provider hands out and must remember: consents, authorization codes, refresh
 //! token families, revoked access tokens and signing keys.
 
-use crate::audit::entry;
+use crate::audit::{account_event, entry};
 use crate::keys::{KeyRing, SigningAlg, SigningKey};
 use crate::scope::Scopes;
 use crate::tokens::{self, prefix};
@@ -120,15 +120,12 @@ impl GrantStore {
             .bind(now_text())
             .execute(&mut *tx)
             .await?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                &format!("account:{account_id}"),
-                "oidc.consent",
-                "account",
-                account_id,
-                json!({"client_id": client_id, "scopes": scopes.to_string()}),
-            ),
+            &format!("account:{account_id}"),
+            "oidc.consent",
+            account_id,
+            json!({"client_id": client_id, "scopes": scopes.to_string()}),
         )
         .await?;
         tx.commit().await?;
@@ -149,15 +146,12 @@ impl GrantStore {
             .bind(client_id)
             .execute(&mut *tx)
             .await?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                &format!("account:{account_id}"),
-                "oidc.consent_withdrawn",
-                "account",
-                account_id,
-                json!({"client_id": client_id}),
-            ),
+            &format!("account:{account_id}"),
+            "oidc.consent_withdrawn",
+            account_id,
+            json!({"client_id": client_id}),
         )
         .await?;
         tx.commit().await?;
@@ -223,15 +217,12 @@ impl GrantStore {
                     .bind(&sid)
                     .execute(&mut *tx)
                     .await?;
-                audit::append(
+                account_event(
                     &mut tx,
-                    &entry(
-                        "anonymous",
-                        "oidc.code_replay",
-                        "account",
-                        &account,
-                        json!({"client_id": client, "sid": sid}),
-                    ),
+                    "anonymous",
+                    "oidc.code_replay",
+                    &account,
+                    json!({"client_id": client, "sid": sid}),
                 )
                 .await?;
                 tx.commit().await?;
@@ -299,15 +290,12 @@ impl GrantStore {
                 .bind(&family)
                 .execute(&mut *tx)
                 .await?;
-            audit::append(
+            account_event(
                 &mut tx,
-                &entry(
-                    "anonymous",
-                    "oidc.refresh_reuse",
-                    "account",
-                    &account,
-                    json!({"client_id": client_id, "family": family}),
-                ),
+                "anonymous",
+                "oidc.refresh_reuse",
+                &account,
+                json!({"client_id": client_id, "family": family}),
             )
             .await?;
             tx.commit().await?;
@@ -342,15 +330,12 @@ impl GrantStore {
             .bind(&family)
             .execute(&mut *tx)
             .await?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                &format!("client:{client_id}"),
-                "oidc.revoke",
-                "account",
-                &account,
-                json!({"token_type": "refresh_token"}),
-            ),
+            &format!("client:{client_id}"),
+            "oidc.revoke",
+            &account,
+            json!({"token_type": "refresh_token"}),
         )
         .await?;
         tx.commit().await?;
@@ -388,15 +373,12 @@ impl GrantStore {
             .bind(exp)
             .execute(&mut *tx)
             .await?;
-        audit::append(
+        account_event(
             &mut tx,
-            &entry(
-                actor,
-                "oidc.revoke",
-                "account",
-                account,
-                json!({"token_type": "access_token", "jti": jti}),
-            ),
+            actor,
+            "oidc.revoke",
+            account,
+            json!({"token_type": "access_token", "jti": jti}),
         )
         .await?;
         tx.commit().await?;

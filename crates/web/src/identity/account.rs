@@ -2,7 +2,7 @@
 //! reset, second factor, sessions, data export and deletion.
 
 use super::login::TOTP_ISSUER;
-use super::{clear_session_cookie, current};
+use super::{SignedIn, clear_session_cookie, expired_form, technical_error};
 use crate::csrf;
 use crate::html::layout::{error_page, plain_page};
 use crate::state::AppState;
@@ -64,14 +64,6 @@ fn field(id: &str, label: &str, kind: &str, value: &str, autocomplete: &str) -> 
             input id=(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete);
         }
     }
-}
-
-fn login_redirect(target: &str) -> Response {
-    Redirect::to(&format!(
-        "/anmelden?weiter={}",
-        url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
-    ))
-    .into_response()
 }
 
 async fn mail_link(
@@ -219,11 +211,9 @@ fn overview_page(
 pub async fn overview(
     State(state): State<AppState>,
     headers: HeaderMap,
+    SignedIn(session, account): SignedIn,
     Query(f): Query<Flash>,
 ) -> Response {
-    let Some((session, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto");
-    };
     let sessions = state
         .identity
         .accounts
@@ -265,11 +255,9 @@ fn opt(s: &str) -> Option<String> {
 pub async fn save_profile(
     State(state): State<AppState>,
     headers: HeaderMap,
+    SignedIn(session, account): SignedIn,
     Form(f): Form<ProfileForm>,
 ) -> Response {
-    let Some((session, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto");
-    };
     let fail = |msg: &str, status| {
         let state = state.clone();
         let headers = headers.clone();
@@ -516,11 +504,7 @@ pub async fn forgot(
     Form(f): Form<EmailForm>,
 ) -> Response {
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Formular abgelaufen",
-            "Bitte versuchen Sie es erneut.",
-        );
+        return expired_form();
     }
     let limited = state
         .login_limiter
@@ -549,10 +533,7 @@ fn reset_page(
             form method="post" action="/konto/passwort-neu" class="stack" {
                 input type="hidden" name=(csrf::FIELD) value=(t);
                 input type="hidden" name="token" value=(token);
-                div class="field" {
-                    label for="passwort" { "Neues Passwort" }
-                    input id="passwort" name="passwort" type="password" autocomplete="new-password";
-                }
+                (field("passwort", "Neues Passwort", "password", "", "new-password"))
                 div class="actions" { button type="submit" { "Passwort speichern" } }
             }
         }
@@ -635,11 +616,7 @@ pub async fn reset(
         );
     }
     let Ok(hash) = state.identity.hasher().hash(&f.passwort) else {
-        return error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Technischer Fehler",
-            "Bitte versuchen Sie es später erneut.",
-        );
+        return technical_error();
     };
     if state
         .identity
@@ -648,11 +625,7 @@ pub async fn reset(
         .await
         .is_err()
     {
-        return error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Technischer Fehler",
-            "Bitte versuchen Sie es später erneut.",
-        );
+        return technical_error();
     }
     // A reset ends every session: whoever knew the old password is logged out.
     for s in state
@@ -713,10 +686,11 @@ fn totp_page(
 }
 
 /// `GET /konto/zwei-faktor`
-pub async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some((_, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto/zwei-faktor");
-    };
+pub async fn totp_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+) -> Response {
     match TotpSecret::generate(TOTP_ISSUER, &account.email) {
         Ok(s) => totp_page(
             &state,
@@ -726,11 +700,7 @@ pub async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Res
             None,
             StatusCode::OK,
         ),
-        Err(_) => error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Technischer Fehler",
-            "Bitte versuchen Sie es später erneut.",
-        ),
+        Err(_) => technical_error(),
     }
 }
 
@@ -745,11 +715,9 @@ pub(super) struct TotpForm {
 pub async fn totp_enable(
     State(state): State<AppState>,
     headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
     Form(f): Form<TotpForm>,
 ) -> Response {
-    let Some((_, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto/zwei-faktor");
-    };
     let sealed = state.identity.unseal("totp-setup", &f.schluessel);
     let secret = sealed
         .as_deref()
@@ -792,11 +760,7 @@ pub async fn totp_enable(
             .await
             .is_err()
     {
-        return error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Technischer Fehler",
-            "Bitte versuchen Sie es später erneut.",
-        );
+        return technical_error();
     }
     Redirect::to("/konto?hinweis=zwei-faktor").into_response()
 }
@@ -810,17 +774,11 @@ pub(super) struct CsrfOnly {
 pub async fn totp_disable(
     State(state): State<AppState>,
     headers: HeaderMap,
+    SignedIn(session, account): SignedIn,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let Some((session, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto/zwei-faktor");
-    };
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Formular abgelaufen",
-            "Bitte versuchen Sie es erneut.",
-        );
+        return expired_form();
     }
     // Removing the factor needs a session that used it.
     if !session.amr.iter().any(|m| m == "otp") {
@@ -835,11 +793,7 @@ pub async fn totp_disable(
     }
     match state.identity.accounts.set_totp(&account.id, None).await {
         Ok(()) => Redirect::to("/konto?hinweis=zwei-faktor-entfernt").into_response(),
-        Err(_) => error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Technischer Fehler",
-            "Bitte versuchen Sie es später erneut.",
-        ),
+        Err(_) => technical_error(),
     }
 }
 
@@ -853,17 +807,11 @@ pub(super) struct SessionForm {
 pub async fn end_session(
     State(state): State<AppState>,
     headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
     Form(f): Form<SessionForm>,
 ) -> Response {
-    let Some((_, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto");
-    };
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Formular abgelaufen",
-            "Bitte versuchen Sie es erneut.",
-        );
+        return expired_form();
     }
     let _ = state
         .identity
@@ -874,10 +822,7 @@ pub async fn end_session(
 }
 
 /// `GET /konto/export`: everything stored about the account (DSGVO Art. 15/20).
-pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some((_, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto");
-    };
+pub async fn export(State(state): State<AppState>, SignedIn(_, account): SignedIn) -> Response {
     match state.identity.accounts.export(&account.id).await {
         Ok(v) => {
             let mut res = axum::Json(v).into_response();
@@ -889,11 +834,7 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap) -> Respon
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        Err(_) => error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Technischer Fehler",
-            "Bitte versuchen Sie es später erneut.",
-        ),
+        Err(_) => technical_error(),
     }
 }
 
@@ -910,10 +851,7 @@ fn delete_page(
             p { "Das Löschen entfernt Ihr Konto mit allen persönlichen Angaben, Sitzungen, Zustimmungen und verknüpften Identitäten. Laden Sie vorher Ihre Daten herunter, wenn Sie sie behalten möchten." }
             form method="post" action="/konto/loeschen" class="stack" {
                 input type="hidden" name=(csrf::FIELD) value=(t);
-                div class="field" {
-                    label for="passwort" { "Zur Bestätigung: Ihr Passwort" }
-                    input id="passwort" name="passwort" type="password" autocomplete="current-password";
-                }
+                (field("passwort", "Zur Bestätigung: Ihr Passwort", "password", "", "current-password"))
                 div class="actions" { button type="submit" { "Konto endgültig löschen" } }
             }
         }
@@ -921,10 +859,11 @@ fn delete_page(
 }
 
 /// `GET /konto/loeschen`
-pub async fn delete_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if current(&state, &headers).await.is_none() {
-        return login_redirect("/konto/loeschen");
-    }
+pub async fn delete_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _: SignedIn,
+) -> Response {
     delete_page(&state, &headers, None, StatusCode::OK)
 }
 
@@ -938,11 +877,9 @@ pub(super) struct DeleteForm {
 pub async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
     Form(f): Form<DeleteForm>,
 ) -> Response {
-    let Some((_, account)) = current(&state, &headers).await else {
-        return login_redirect("/konto/loeschen");
-    };
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
         return delete_page(
             &state,

@@ -1,6 +1,6 @@
 //! The login pages: password, second factor, upstream identity provider, logout.
 
-use super::{clear_session_cookie, current, safe_return, session_cookie};
+use super::{clear_session_cookie, current, expired_form, safe_return, session_cookie};
 use crate::csrf;
 use crate::html::layout::{error_page, plain_page};
 use crate::state::AppState;
@@ -403,11 +403,7 @@ pub async fn upstream_start(
     Form(f): Form<ReturnForm>,
 ) -> Response {
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Formular abgelaufen",
-            "Bitte versuchen Sie es erneut.",
-        );
+        return expired_form();
     }
     let Some(upstream) = &state.upstream else {
         return error_page(
@@ -509,11 +505,7 @@ pub async fn logout(
     Form(f): Form<ReturnForm>,
 ) -> Response {
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Formular abgelaufen",
-            "Bitte versuchen Sie es erneut.",
-        );
+        return expired_form();
     }
     if let Some((session, account)) = current(&state, &headers).await {
         let _ = state

@@ -6,9 +6,11 @@ mod account;
 mod login;
 mod oidc;
 
+use crate::html::layout::error_page;
 use crate::state::AppState;
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use rathaus_identity::accounts::{Account, Session};
 
@@ -73,6 +75,51 @@ pub(crate) async fn current(state: &AppState, headers: &HeaderMap) -> Option<(Se
         .await
         .ok()??;
     Some((session, account))
+}
+
+/// A logged-in account holder. Pages that need one send everyone else to the login, and back
+/// to the page afterwards (to the account overview after a form post).
+pub(crate) struct SignedIn(pub Session, pub Account);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        match current(state, &parts.headers).await {
+            Some((session, account)) => Ok(Self(session, account)),
+            None => {
+                let back = if parts.method == axum::http::Method::GET {
+                    parts.uri.path()
+                } else {
+                    "/konto"
+                };
+                let target: String =
+                    url::form_urlencoded::byte_serialize(safe_return(back).as_bytes()).collect();
+                Err(Redirect::to(&format!("/anmelden?weiter={target}")).into_response())
+            }
+        }
+    }
+}
+
+/// The answer to a form whose CSRF token does not fit.
+fn expired_form() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "Formular abgelaufen",
+        "Bitte versuchen Sie es erneut.",
+    )
+}
+
+/// The answer when storage fails under a page.
+fn technical_error() -> Response {
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Technischer Fehler",
+        "Bitte versuchen Sie es später erneut.",
+    )
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> Option<HeaderValue> {
