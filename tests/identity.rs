@@ -1,0 +1,709 @@
+//! The Servicekonto through HTTP, on SQLite and PostgreSQL: registration with e-mail
+//! confirmation, password login, TOTP set-up and step-up, the authorization code flow with PKCE,
+//! lockout, export and deletion; standard OAuth errors for bad token requests, each audited;
+//! machine-client tokens on the back-office API, tampered and `alg: none` tokens refused.
+//! (Interoperability with an independent client library is in `browser/tests/oidc*.test.mjs`.)
+
+use crate::on_both_backends;
+use crate::support::Server;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rathaus_identity::totp::TotpSecret;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A minimal browser: keeps cookies by name, follows nothing.
+struct Browser<'a> {
+    s: &'a Server,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(s: &'a Server) -> Self {
+        Self {
+            s,
+            cookies: Default::default(),
+        }
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path_or_url: &str) -> (u16, String, String) {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            self.s.url(path_or_url)
+        };
+        let res = self
+            .s
+            .client
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+        let res = self
+            .s
+            .client
+            .post(self.s.url(path))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(res).await
+    }
+
+    /// (status, Location, body)
+    async fn finish(&mut self, res: reqwest::Response) -> (u16, String, String) {
+        self.keep(&res);
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, res.text().await.unwrap())
+    }
+}
+
+/// The value of the hidden or text input `name` in a page.
+fn input(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let raw = html
+        .split(&marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no input {name} in {html}"))
+        .split('"')
+        .next()
+        .unwrap();
+    raw.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn audit_count(s: &Server, action: &str) -> i64 {
+    let db = s.db().connect().await.unwrap();
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+    )))
+    .fetch_one(db.pool())
+    .await
+    .unwrap()
+}
+
+/// The link in the newest mail of the outbox to `to`.
+fn mailed_link(s: &Server, to: &str) -> String {
+    let dir = s.db().dir.join("mail-outbox");
+    let mut mails: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    mails.sort();
+    let text = mails
+        .iter()
+        .rev()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .find(|t| t.contains(&format!("To: {to}")))
+        .expect("mail sent");
+    text.lines()
+        .find(|l| l.starts_with("http"))
+        .expect("link in mail")
+        .trim()
+        .to_owned()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn citizen_journey(s: &Server) {
+    let email = "max.muster@example.org";
+    let password = "Lindenblatt-Wiese-42";
+    let mut b = Browser::new(s);
+
+    // Registration refuses a weak password and keeps the entered address.
+    let (_, _, page) = b.get("/konto/registrieren").await;
+    let csrf = input(&page, "csrf");
+    let (status, _, page) = b
+        .post(
+            "/konto/registrieren",
+            &[
+                ("csrf", &csrf),
+                ("art", "person"),
+                ("email", email),
+                ("passwort", "Passwort123!"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("zu leicht zu erraten") && page.contains(email),
+        "{page}"
+    );
+    let (status, _, page) = b
+        .post(
+            "/konto/registrieren",
+            &[
+                ("csrf", &csrf),
+                ("art", "person"),
+                ("email", email),
+                ("passwort", password),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        audit_count(s, "account.create").await,
+        3,
+        "demo citizen, demo company, Max"
+    );
+
+    // Before confirming, the login is refused; the mailed link confirms once.
+    let (_, _, page) = b.get("/anmelden").await;
+    let csrf = input(&page, "csrf");
+    let login = |pw: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("weiter", "/konto".to_owned()),
+            ("email", email.to_owned()),
+            ("passwort", pw.to_owned()),
+        ]
+    };
+    let (status, _, page) = b
+        .post(
+            "/anmelden",
+            &login(password).each_ref().map(|(k, v)| (*k, v.as_str())),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("bestätigen Sie zuerst"), "{page}");
+    let link = mailed_link(s, email);
+    assert!(
+        link.starts_with(&s.url) && link.contains("/konto/bestaetigen?token=rml_"),
+        "{link}"
+    );
+    let (status, _, _) = b.get(&link).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = b.get(&link).await;
+    assert_eq!(status, 400, "a link works once");
+
+    // Password login → session cookie → account page.
+    let (status, location, _) = b
+        .post(
+            "/anmelden",
+            &login(password).each_ref().map(|(k, v)| (*k, v.as_str())),
+        )
+        .await;
+    assert_eq!((status, location.as_str()), (303, "/konto"));
+    let session = b
+        .cookies
+        .get("rathaus_sitzung")
+        .cloned()
+        .expect("session cookie");
+    let (status, _, page) = b.get("/konto").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(email) && page.contains("niedrig"), "{page}");
+
+    // TOTP set-up with a code from the secret shown on the page.
+    let (_, _, page) = b.get("/konto/zwei-faktor").await;
+    let secret = page
+        .split("id=\"totp-schluessel\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let totp = TotpSecret::from_base32(&secret, "x", email).unwrap();
+    let wrong = b
+        .post(
+            "/konto/zwei-faktor",
+            &[
+                ("csrf", &input(&page, "csrf")),
+                ("schluessel", &input(&page, "schluessel")),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.0, 422);
+    let t = now();
+    let (status, location, _) = b
+        .post(
+            "/konto/zwei-faktor",
+            &[
+                ("csrf", &input(&page, "csrf")),
+                ("schluessel", &input(&page, "schluessel")),
+                ("code", &totp.code_at(t)),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/konto?hinweis=zwei-faktor")
+    );
+
+    // An app asks for trust level substantial: the low session must step up with the second factor.
+    let verifier = "verifier-0123456789-0123456789-0123456789-abc";
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let redirect = "http://127.0.0.1:9/callback";
+    let authorize = format!(
+        "/oidc/authorize?response_type=code&client_id=demo-spa&redirect_uri={}&scope=openid%20email%20profile&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fsubstantial",
+        urlencode(redirect)
+    );
+    let (status, _, page) = b.get(&authorize).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Zweiter Faktor"),
+        "step-up asks for the code: {page}"
+    );
+    let form = [
+        ("csrf", input(&page, "csrf")),
+        ("vorgang", input(&page, "vorgang")),
+    ];
+    // The code used at set-up is a replay.
+    let (_, _, again) = b
+        .post(
+            "/anmelden/code",
+            &[
+                ("csrf", &form[0].1),
+                ("vorgang", &form[1].1),
+                ("code", &totp.code_at(t)),
+            ],
+        )
+        .await;
+    assert!(again.contains("bereits verwendet"), "{again}");
+    let (status, location, _) = b
+        .post(
+            "/anmelden/code",
+            &[
+                ("csrf", &form[0].1),
+                ("vorgang", &form[1].1),
+                ("code", &totp.code_at(t + 30)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_ne!(
+        b.cookies.get("rathaus_sitzung"),
+        Some(&session),
+        "a new session after the step-up"
+    );
+    let (status, _, consent) = b.get(&location).await;
+    assert_eq!(status, 200);
+    assert!(consent.contains("Zustimmen"), "{consent}");
+    let (status, location, _) = b
+        .post(
+            "/oidc/consent",
+            &[
+                ("csrf", &input(&consent, "csrf")),
+                ("anfrage", &input(&consent, "anfrage")),
+                ("entscheidung", "zustimmen"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with(&format!("{redirect}?code=rac_")) && location.contains("state=st"),
+        "{location}"
+    );
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // The code is exchanged once, with the verifier.
+    let exchange = |code: String, verifier: &'static str| {
+        s.client
+            .post(s.url("/oidc/token"))
+            .form(&[
+                ("grant_type", "authorization_code".to_owned()),
+                ("code", code),
+                ("redirect_uri", redirect.to_owned()),
+                ("client_id", "demo-spa".to_owned()),
+                ("code_verifier", verifier.to_owned()),
+            ])
+            .send()
+    };
+    let bad = exchange(code.clone(), "wrong-verifier-0123456789-0123456789-0123456")
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let code2 = {
+        // The failed attempt used the code up; authorize again (consent is remembered now).
+        let (status, location, _) = b.get(&authorize).await;
+        assert_eq!(
+            status, 303,
+            "remembered consent and sufficient session: straight back"
+        );
+        location
+            .split("code=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let tokens: Value = exchange(code2.clone(), verifier)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/substantial");
+    assert_eq!(id["amr"], serde_json::json!(["pwd", "otp"]));
+    assert_eq!(id["email"], email);
+    assert_eq!(id["nonce"], "n1");
+    assert!(
+        tokens.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
+    let replay = exchange(code2, verifier).await.unwrap();
+    assert_eq!(replay.status(), 400);
+    assert!(audit_count(s, "oidc.code_replay").await >= 1);
+
+    // Export holds the account; the data is the account's own.
+    let (status, _, export) = b.get("/konto/export").await;
+    assert_eq!(status, 200);
+    let export: Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(export["account"]["email"], email);
+    assert_eq!(export["second_factor"]["totp"], true);
+
+    // Five wrong passwords lock the account, even against the right one.
+    let mut other = Browser::new(s);
+    let (_, _, page) = other.get("/anmelden").await;
+    let csrf = input(&page, "csrf");
+    for _ in 0..5 {
+        let (_, _, page) = other
+            .post(
+                "/anmelden",
+                &[
+                    ("csrf", &csrf),
+                    ("weiter", "/konto"),
+                    ("email", email),
+                    ("passwort", "falsch-falsch-falsch"),
+                ],
+            )
+            .await;
+        assert!(page.contains("falsch"), "{page}");
+    }
+    let (status, _, page) = other
+        .post(
+            "/anmelden",
+            &[
+                ("csrf", &csrf),
+                ("weiter", "/konto"),
+                ("email", email),
+                ("passwort", password),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("vorübergehend gesperrt"), "{page}");
+    assert!(!other.cookies.contains_key("rathaus_sitzung"));
+    assert_eq!(audit_count(s, "account.login_failed").await, 5);
+
+    // Deletion needs the password and removes the account.
+    let (_, _, page) = b.get("/konto/loeschen").await;
+    let (status, _, _) = b
+        .post(
+            "/konto/loeschen",
+            &[("csrf", &input(&page, "csrf")), ("passwort", "falsch")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _, _) = b
+        .post(
+            "/konto/loeschen",
+            &[("csrf", &input(&page, "csrf")), ("passwort", password)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, location, _) = b.get("/konto").await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/anmelden?weiter=%2Fkonto"),
+        "session gone with the account"
+    );
+    let db = s.db().connect().await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = $1")
+        .bind(email)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+on_both_backends!(citizen_journey_works_end_to_end, citizen_journey);
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn token_request(
+    s: &Server,
+    auth: Option<(&str, &str)>,
+    body: &str,
+    content_type: &str,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = s
+        .client
+        .post(s.url("/oidc/token"))
+        .header("content-type", content_type)
+        .body(body.to_owned());
+    if let Some((id, secret)) = auth {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, res.json().await.unwrap_or(Value::Null), headers)
+}
+
+async fn bad_token_requests(s: &Server) {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let before = audit_count(s, "oidc.token_failed").await;
+    let (status, body, headers) = token_request(
+        s,
+        Some(("demo-backoffice", "falsch")),
+        "grant_type=client_credentials",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(headers.contains_key("www-authenticate"));
+    assert_eq!(headers["cache-control"], "no-store");
+    let (status, body, _) = token_request(
+        s,
+        Some(("demo-backoffice", "demo-secret")),
+        "grant_type=password&username=x&password=y",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (status, body, _) = token_request(
+        s,
+        None,
+        "grant_type=client_credentials&client_id=demo-spa",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    let (status, body, _) = token_request(
+        s,
+        Some(("demo-backoffice", "demo-secret")),
+        "grant_type=client_credentials&scope=openid&scope=email",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "duplicate parameter"
+    );
+    let (status, body, _) = token_request(
+        s,
+        Some(("demo-backoffice", "demo-secret")),
+        "{\"grant_type\":\"client_credentials\"}",
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, body, _) = token_request(s, None, "grant_type=authorization_code&code=rac_unbekannt&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback&client_id=demo-spa&code_verifier=x", FORM).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body, _) = token_request(
+        s,
+        None,
+        "grant_type=refresh_token&refresh_token=rrt_unbekannt&client_id=demo-spa",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body, _) = token_request(
+        s,
+        Some(("demo-backoffice", "demo-secret")),
+        "grant_type=client_credentials&scope=email",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    // Failures that got past the form parser are audited (the ones refused while parsing are not
+    // attributable to a client).
+    assert_eq!(audit_count(s, "oidc.token_failed").await - before, 6);
+    // Oversized requests are refused by their declared length.
+    let (status, _) = s
+        .oversized(
+            "POST",
+            "/oidc/token",
+            &[("content-type", FORM)],
+            50 * 1024 * 1024,
+        )
+        .await;
+    assert_eq!(status, 413);
+    // An unknown client or a foreign redirect URI is answered with a page, never a redirect.
+    let res = s.get("/oidc/authorize?response_type=code&client_id=demo-spa&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallbackx&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+}
+on_both_backends!(bad_token_requests_get_standard_errors, bad_token_requests);
+
+async fn machine_tokens(s: &Server) {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let (status, body, _) = token_request(
+        s,
+        Some(("demo-backoffice", "demo-secret")),
+        "grant_type=client_credentials",
+        FORM,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    // The back-office API of every demo tenant accepts it.
+    for slug in ["koeln", "dahlem"] {
+        let res = s
+            .get_as(&token, &format!("/api/v1/tenants/{slug}/process-inventory"))
+            .await;
+        assert_eq!(res.status(), 200, "{slug}");
+    }
+    // Tampered payload, `alg: none` and a foreign signature are refused.
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut payload = claims(&token);
+    payload["sub"] = "someone-else".into();
+    let forged = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let tampered = format!("{}.{forged}.{}", parts[0], parts[2]);
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let none_header = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"alg":"none","kid":{},"typ":"at+jwt"}}"#,
+        header["kid"]
+    ));
+    let unsigned = format!("{none_header}.{}.", parts[1]);
+    for bad in [
+        tampered,
+        unsigned,
+        format!("{}.{}.AAAA", parts[0], parts[1]),
+    ] {
+        let res = s
+            .get_as(&bad, "/api/v1/tenants/koeln/process-inventory")
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    // Revoked: introspection says inactive and the API refuses it.
+    let introspect = |t: String| {
+        s.client
+            .post(s.url("/oidc/introspect"))
+            .basic_auth("demo-backoffice", Some("demo-secret"))
+            .form(&[("token", t)])
+            .send()
+    };
+    let active: Value = introspect(token.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["active"], true);
+    assert_eq!(active["client_id"], "demo-backoffice");
+    let res = s
+        .client
+        .post(s.url("/oidc/revoke"))
+        .basic_auth("demo-backoffice", Some("demo-secret"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let inactive: Value = introspect(token.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inactive, serde_json::json!({"active": false}));
+    assert_eq!(
+        s.get_as(&token, "/api/v1/tenants/koeln/process-inventory")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(audit_count(s, "oidc.revoke").await, 1);
+    // Discovery and JWKS: both algorithms, no private key material.
+    let jwks: Value = s.get("/oidc/jwks").await.json().await.unwrap();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert!(
+        algs.contains(&"ES256") && algs.contains(&"RS256"),
+        "{algs:?}"
+    );
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("d").is_none())
+    );
+}
+on_both_backends!(machine_tokens_act_on_the_back_office_api, machine_tokens);
