@@ -230,7 +230,9 @@ pub async fn seed_catalog(db: &Db, configured: Option<&Path>) -> Result<()> {
 
 /// The demo citizen of the Servicekonto (README).
 pub const DEMO_EMAIL: &str = "erika.mustermann@example.org";
-/// Her password.
+/// A clerk of Köln (staff member `sachbearbeitung`, role Sachbearbeitung), same password.
+pub const DEMO_STAFF_EMAIL: &str = "sachbearbeitung.koeln@example.org";
+/// The demo password.
 pub const DEMO_PASSWORD: &str = "Demo-Passwort-1";
 
 /// Seeds the Servicekonto demo idempotently: the citizen Erika Mustermann (member of a demo
@@ -283,6 +285,44 @@ pub async fn seed_identity(provider: &rathaus_identity::provider::Provider) -> R
         provider
             .accounts
             .add_member(&company.id, &erika.id, "admin", actor)
+            .await?;
+    }
+    // A clerk of Köln for the back office (/koeln/verwaltung).
+    if provider
+        .accounts
+        .by_email(DEMO_STAFF_EMAIL)
+        .await?
+        .is_none()
+    {
+        let clerk = provider
+            .accounts
+            .create(
+                &NewAccount {
+                    kind: AccountKind::Person,
+                    email: DEMO_STAFF_EMAIL.into(),
+                    password_hash: Some(provider.hasher().hash(DEMO_PASSWORD)?),
+                    profile: Profile {
+                        given_name: Some("Sabine".into()),
+                        family_name: Some("Sachbearbeiterin".into()),
+                        ..Profile::default()
+                    },
+                    email_verified: true,
+                },
+                actor,
+            )
+            .await?;
+        let koeln = rathaus_storage::tenants::TenantStore::new(provider.accounts.db().clone())
+            .get("koeln")
+            .await?;
+        rathaus_storage::staff::StaffStore::new(provider.accounts.db().clone())
+            .link_account(
+                koeln.id,
+                "sachbearbeitung",
+                "Bürgeramt",
+                rathaus_core::staff::Role::Sachbearbeitung,
+                &clerk.id,
+                actor,
+            )
             .await?;
     }
     let scopes = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();

@@ -136,6 +136,26 @@ enum StaffCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Make a Servicekonto account a staff member of a tenant (back-office login at /SLUG/verwaltung).
+    Link {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Login name of the staff member.
+        #[arg(long)]
+        user: String,
+        /// E-mail address of the Servicekonto account.
+        #[arg(long)]
+        email: String,
+        /// Organisationseinheit.
+        #[arg(long, default_value = "Verwaltung")]
+        office: String,
+        /// Role: admin, Sachbearbeitung, Registratur, Archiv, Redaktion, Kasse.
+        #[arg(long, default_value = "Sachbearbeitung")]
+        role: String,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 fn load(common: &Common, listen: Option<SocketAddr>) -> Result<Config> {
@@ -350,6 +370,40 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 )
                 .await?;
             println!("{token}");
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Link {
+                    tenant,
+                    user,
+                    email,
+                    office,
+                    role,
+                    common,
+                },
+        } => {
+            let config = load(&common, None)?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let db = connect(&config).await?;
+            db.migrate().await?;
+            let t = match TenantStore::new(db.clone()).get(&tenant).await {
+                Err(StorageError::NotFound(_)) => anyhow::bail!("Mandant {tenant:?} gibt es nicht"),
+                other => other?,
+            };
+            let accounts = rathaus_identity::accounts::AccountStore::new(db.clone());
+            let Some(account) = accounts.by_email(&email).await? else {
+                anyhow::bail!("Ein Servicekonto mit der E-Mail-Adresse {email:?} gibt es nicht");
+            };
+            StaffStore::new(db)
+                .link_account(t.id, &user, &office, role, &account.id, "cli")
+                .await?;
+            println!(
+                "{user} ({}) ist jetzt {} in {} ({office}); Anmeldung unter /{}/verwaltung",
+                account.email,
+                role.as_str(),
+                t.name,
+                t.slug
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

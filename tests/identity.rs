@@ -187,8 +187,8 @@ async fn citizen_journey(s: &Server) {
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         audit_count(s, "account.create").await,
-        3,
-        "demo citizen, demo company, Max"
+        4,
+        "demo citizen, demo company, demo clerk, Max"
     );
 
     // Before confirming, the login is refused; the mailed link confirms once.
@@ -707,3 +707,151 @@ async fn machine_tokens(s: &Server) {
     );
 }
 on_both_backends!(machine_tokens_act_on_the_back_office_api, machine_tokens);
+
+async fn login<'a>(s: &'a Server, email: &str, password: &str) -> Browser<'a> {
+    let mut b = Browser::new(s);
+    let (_, _, page) = b.get("/anmelden").await;
+    let (status, _, _) = b
+        .post(
+            "/anmelden",
+            &[
+                ("csrf", &input(&page, "csrf")),
+                ("weiter", "/konto"),
+                ("email", email),
+                ("passwort", password),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "login of {email}");
+    b
+}
+
+fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn back_office(s: &Server) {
+    // Not logged in: to the login, and back afterwards.
+    let mut anonymous = Browser::new(s);
+    let (status, location, _) = anonymous.get("/koeln/verwaltung").await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/anmelden?weiter=%2Fkoeln%2Fverwaltung")
+    );
+
+    // A citizen without a staff membership, and the clerk at another tenant: refused.
+    let mut erika = login(s, "erika.mustermann@example.org", "Demo-Passwort-1").await;
+    assert_eq!(erika.get("/koeln/verwaltung").await.0, 403);
+    let mut clerk = login(s, "sachbearbeitung.koeln@example.org", "Demo-Passwort-1").await;
+    assert_eq!(clerk.get("/dahlem/verwaltung").await.0, 403);
+
+    let (status, _, page) = clerk.get("/koeln/verwaltung").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Prozessinventur") && page.contains("Noch keine Einträge"),
+        "{page}"
+    );
+    let csrf = input(&page, "csrf");
+    let entry = |id: &'static str, cases: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("leistung_id", id.to_owned()),
+            ("cases_per_year", cases.to_owned()),
+            ("minutes_per_case", "20".to_owned()),
+            ("office", "Bürgeramt".to_owned()),
+            ("involved_offices", "Kasse, Ordnungsamt".to_owned()),
+            ("legal_notes", "Schriftform".to_owned()),
+        ]
+    };
+    // Bad input: shown next to the form, entered data kept, nothing stored.
+    let form = entry("2939", "viele");
+    let (status, _, page) = clerk
+        .post("/koeln/verwaltung/prozessinventur", &pairs(&form))
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Fälle pro Jahr: bitte eine ganze Zahl")
+            && page.contains("value=\"viele\"")
+            && page.contains("Noch keine Einträge"),
+        "{page}"
+    );
+    let form = entry("99999999", "100");
+    let (status, _, page) = clerk
+        .post("/koeln/verwaltung/prozessinventur", &pairs(&form))
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("gibt es im Katalog nicht"), "{page}");
+    // A forged form (foreign CSRF token) is refused.
+    let mut forged = entry("2939", "1200");
+    forged[0].1 = "x.y".into();
+    let (status, _, _) = clerk
+        .post("/koeln/verwaltung/prozessinventur", &pairs(&forged))
+        .await;
+    assert_eq!(status, 403);
+    // A valid entry is stored, ranked, audited with the clerk as actor, and visible on the API.
+    let form = entry("2939", "1200");
+    let (status, location, _) = clerk
+        .post("/koeln/verwaltung/prozessinventur", &pairs(&form))
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/koeln/verwaltung?gespeichert=2939")
+    );
+    let (_, _, page) = clerk.get(&location).await;
+    assert!(
+        page.contains("gespeichert") && page.contains("400.0"),
+        "1200 × 20 min = 400 h: {page}"
+    );
+    let token = s.token("koeln", "pruefer", "Sachbearbeitung");
+    let api = s
+        .json_as(&token, "/api/v1/tenants/koeln/process-inventory")
+        .await;
+    assert_eq!(api[0]["leistung_id"], 2939);
+    assert_eq!(api[0]["updated_by"], "staff:koeln/sachbearbeitung");
+    assert_eq!(
+        api[0]["involved_offices"],
+        serde_json::json!(["Kasse", "Ordnungsamt"])
+    );
+}
+on_both_backends!(
+    staff_keep_the_process_inventory_in_the_back_office,
+    back_office
+);
+
+async fn staff_link_cli(s: &Server) {
+    let out = s.cli(&[
+        "staff",
+        "link",
+        "--tenant",
+        "dahlem",
+        "--user",
+        "erika",
+        "--email",
+        "erika.mustermann@example.org",
+        "--office",
+        "Ordnungsamt",
+        "--role",
+        "Redaktion",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut erika = login(s, "erika.mustermann@example.org", "Demo-Passwort-1").await;
+    assert_eq!(erika.get("/dahlem/verwaltung").await.0, 200);
+    assert_eq!(erika.get("/koeln/verwaltung").await.0, 403);
+    let unknown = s.cli(&[
+        "staff",
+        "link",
+        "--tenant",
+        "dahlem",
+        "--user",
+        "x",
+        "--email",
+        "niemand@example.org",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("niemand@example.org"));
+}
+on_both_backends!(staff_link_makes_an_account_staff, staff_link_cli);

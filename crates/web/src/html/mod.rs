@@ -1,6 +1,7 @@
 //! Server-rendered HTML pages in German: the state portal at `/` and each tenant under `/{slug}/`.
 
 mod accessibility;
+mod backoffice;
 mod dashboard;
 pub mod layout;
 mod services;
@@ -33,6 +34,11 @@ pub fn router() -> Router<AppState> {
         .route("/{slug}", get(start::add_slash))
         .route("/{slug}/", get(start::tenant_start))
         .route("/{slug}/theme.css", get(start::theme_css))
+        .route("/{slug}/verwaltung", get(backoffice::start))
+        .route(
+            "/{slug}/verwaltung/prozessinventur",
+            axum::routing::post(backoffice::save),
+        )
         .route("/{slug}/logo", get(start::logo))
         .route(
             "/{slug}/barrierefreiheit",

@@ -176,9 +176,23 @@ fn allow_form_targets(state: &AppState, res: &mut axum::response::Response, retu
 /// Where a login may send the browser afterwards: only our own authorize endpoint or
 /// account pages (no open redirect).
 fn safe_return(target: &str) -> String {
+    // A tenant's back office: `/{slug}/verwaltung…` with a plain slug.
+    let back_office = target
+        .strip_prefix('/')
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(slug, rest)| {
+            !slug.is_empty()
+                && slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && (rest == "verwaltung"
+                    || rest.starts_with("verwaltung/")
+                    || rest.starts_with("verwaltung?"))
+        });
     let ok = (target.starts_with("/oidc/authorize?")
         || target == "/konto"
-        || target.starts_with("/konto/"))
+        || target.starts_with("/konto/")
+        || back_office)
         && !target.contains('\\')
         && !target.chars().any(char::is_control);
     if ok {
@@ -199,6 +213,13 @@ mod tests {
             "/oidc/authorize?client_id=x"
         );
         assert_eq!(safe_return("/konto/sitzungen"), "/konto/sitzungen");
+        assert_eq!(safe_return("/koeln/verwaltung"), "/koeln/verwaltung");
+        assert_eq!(
+            safe_return("/koeln/verwaltung?leistung=1"),
+            "/koeln/verwaltung?leistung=1"
+        );
+        assert_eq!(safe_return("//evil/verwaltung"), "/konto");
+        assert_eq!(safe_return("/Evil.example/verwaltung"), "/konto");
         assert_eq!(
             safe_return("/oidc/authorize?r=http://x/"),
             "/oidc/authorize?r=http://x/"
