@@ -855,3 +855,127 @@ async fn staff_link_cli(s: &Server) {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("niemand@example.org"));
 }
 on_both_backends!(staff_link_makes_an_account_staff, staff_link_cli);
+
+async fn tenant_clients(s: &Server) {
+    let admin = s.token("koeln", "koeln-admin", "admin");
+    let clerk = s.token("koeln", "koeln-clerk", "Sachbearbeitung");
+    let register = |token: String, body: Value| {
+        s.client
+            .post(s.url("/api/v1/tenants/koeln/oidc-clients"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let machine = serde_json::json!({"name": "Fachverfahren Hundesteuer", "kind": "confidential", "grant_types": ["client_credentials"], "staff_role": "Sachbearbeitung"});
+    // Only the tenant's admins register clients.
+    assert_eq!(
+        register(clerk, machine.clone()).await.unwrap().status(),
+        403
+    );
+    // Bad registrations are refused naming the field.
+    for (bad, field) in [
+        (
+            serde_json::json!({"name": "x", "kind": "public", "grant_types": ["authorization_code"], "redirect_uris": ["http://evil.example/cb"]}),
+            "redirect_uris",
+        ),
+        (
+            serde_json::json!({"name": "x", "kind": "public", "grant_types": ["client_credentials"]}),
+            "grant_types",
+        ),
+        (
+            serde_json::json!({"name": "x", "kind": "confidential", "grant_types": ["implicit"]}),
+            "grant_types",
+        ),
+        (
+            serde_json::json!({"name": "", "kind": "confidential", "grant_types": ["client_credentials"]}),
+            "name",
+        ),
+    ] {
+        let res = register(admin.clone(), bad).await.unwrap();
+        assert_eq!(res.status(), 400, "{field}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["field"], field);
+    }
+    let res = register(admin.clone(), machine).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("koeln-") && secret.starts_with("rcs_"));
+    let listed = s
+        .json_as(&admin, "/api/v1/tenants/koeln/oidc-clients")
+        .await;
+    assert_eq!(listed[0]["client_id"], id.as_str());
+    assert!(
+        listed[0].get("client_secret").is_none(),
+        "the secret is shown once"
+    );
+    // Dahlem's admin neither sees nor removes Köln's client.
+    let dahlem = s.token("dahlem", "dahlem-admin", "admin");
+    assert_eq!(
+        s.json_as(&dahlem, "/api/v1/tenants/dahlem/oidc-clients")
+            .await,
+        serde_json::json!([])
+    );
+    let res = s
+        .client
+        .delete(s.url(&format!("/api/v1/tenants/dahlem/oidc-clients/{id}")))
+        .bearer_auth(&dahlem)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    // Its tokens act for Köln only, with its role: a token of tenant A is refused at tenant B.
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let (status, body, _) = token_request(
+        s,
+        Some((&id, &secret)),
+        "grant_type=client_credentials",
+        FORM,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        s.get_as(token, "/api/v1/tenants/koeln/process-inventory")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        s.get_as(token, "/api/v1/tenants/dahlem/process-inventory")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        s.get_as(token, "/api/v1/tenants/koeln/audit")
+            .await
+            .status(),
+        403,
+        "Sachbearbeitung is not admin"
+    );
+
+    // Removed: its secret no longer works.
+    let res = s
+        .client
+        .delete(s.url(&format!("/api/v1/tenants/koeln/oidc-clients/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (status, body, _) = token_request(
+        s,
+        Some((&id, &secret)),
+        "grant_type=client_credentials",
+        FORM,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+on_both_backends!(tenants_register_their_own_clients, tenant_clients);

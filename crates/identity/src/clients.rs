@@ -96,6 +96,14 @@ pub struct NewClient {
     pub secret: Option<String>,
 }
 
+/// The column list, as a literal for `concat!`.
+macro_rules! client_columns {
+    () => {
+        "client_id, tenant_id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
+         scopes, acts_for, staff_role, id_token_alg"
+    };
+}
+
 fn list(row: &AnyRow, col: &str) -> Result<Vec<String>> {
     let text: String = row.try_get(col)?;
     serde_json::from_str(&text).map_err(|e| StorageError::Corrupt(format!("{col}: {e}")).into())
@@ -209,6 +217,55 @@ impl ClientStore {
         Ok(())
     }
 
+    /// The clients a tenant registered.
+    pub async fn list(&self, tenant_id: &str) -> Result<Vec<Client>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM oidc_clients WHERE tenant_id = $1 ORDER BY client_id"
+        ))
+        .bind(tenant_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Removes a client of `tenant_id` with everything issued to it; false if the tenant has
+    /// no such client.
+    pub async fn remove(&self, tenant_id: &str, client_id: &str, actor: &str) -> Result<bool> {
+        let mut tx = self.db.pool().begin().await?;
+        let owned =
+            sqlx::query("SELECT 1 FROM oidc_clients WHERE client_id = $1 AND tenant_id = $2")
+                .bind(client_id)
+                .bind(tenant_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        if !owned {
+            return Ok(false);
+        }
+        for sql in [
+            "DELETE FROM oidc_codes WHERE client_id = $1",
+            "DELETE FROM oidc_refresh_tokens WHERE client_id = $1",
+            "DELETE FROM oidc_consents WHERE client_id = $1",
+            "DELETE FROM oidc_clients WHERE client_id = $1",
+        ] {
+            sqlx::query(sql).bind(client_id).execute(&mut *tx).await?;
+        }
+        let mut e = entry(
+            actor,
+            "oidc.client_remove",
+            "oidc_client",
+            client_id,
+            json!({}),
+        );
+        e.tenant = Some(tenant_id.to_owned());
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        self.forget(client_id);
+        Ok(true)
+    }
+
     fn forget(&self, client_id: &str) {
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(client_id);
@@ -226,10 +283,11 @@ impl ClientStore {
         {
             return Ok(client.clone());
         }
-        let row = sqlx::query(
-            "SELECT client_id, tenant_id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
-             scopes, acts_for, staff_role, id_token_alg FROM oidc_clients WHERE client_id = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM oidc_clients WHERE client_id = $1"
+        ))
         .bind(client_id)
         .fetch_optional(self.db.pool())
         .await?;

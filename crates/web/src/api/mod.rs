@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` and its OpenAPI description.
 
 mod audit;
+mod clients;
 pub(crate) mod dashboard;
 mod feedback;
 mod inventory;
@@ -47,6 +48,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/tenants/{slug}/process-inventory/{leistung_id}",
             axum::routing::put(inventory::put),
+        )
+        .route(
+            "/v1/tenants/{slug}/oidc-clients",
+            get(clients::list).post(clients::register),
+        )
+        .route(
+            "/v1/tenants/{slug}/oidc-clients/{client_id}",
+            axum::routing::delete(clients::remove),
         )
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))

@@ -116,6 +116,7 @@ impl Modify for ProblemResponses {
         super::services::suggest,
         super::dashboard::json, super::dashboard::csv,
         super::inventory::list, super::inventory::put, super::inventory::csv,
+        super::clients::list, super::clients::register, super::clients::remove,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
@@ -125,6 +126,7 @@ impl Modify for ProblemResponses {
         (name = "Leistungen", description = "Leistungskatalog und Suche"),
         (name = "Barrierefreiheit", description = "Rückmeldungen zu Barrieren (BITV 2.0 § 7)"),
         (name = "Protokoll", description = "Revisionssicheres Protokoll"),
+        (name = "Servicekonto", description = "OpenID-Connect-Clients der Mandanten"),
         (name = "Betrieb", description = "Health checks"),
     )
 )]
