@@ -10,6 +10,7 @@ mod identity;
 mod inventory;
 mod isolation;
 mod pages;
+mod passkeys;
 mod support;
 
 /// Runs one async test body against a demo server on SQLite and one on PostgreSQL.

@@ -16,6 +16,7 @@ pub mod grants;
 pub mod keys;
 pub mod level;
 pub mod mail;
+pub mod passkeys;
 pub mod password;
 pub mod pkce;
 pub mod provider;

@@ -5,6 +5,7 @@ use crate::accounts::{Account, AccountKind, AccountStore, NewAccount, Session};
 use crate::clients::{Client, ClientKind, ClientStore};
 use crate::grants::{CodeGrant, Grant, GrantStore, Refresh};
 use crate::keys::{KeyRing, SigningAlg, TokenRejected};
+use crate::passkeys::PasskeyStore;
 use crate::password::{HashParams, PasswordHasher};
 use crate::scope::Scopes;
 use crate::sealed::Sealer;
@@ -295,6 +296,8 @@ pub struct Provider {
     pub clients: ClientStore,
     /// Grants and keys.
     pub grants: GrantStore,
+    /// WebAuthn passkeys (relying party: the issuer's host).
+    pub passkeys: PasskeyStore,
     audit: AuditStore,
     keys: Arc<RwLock<Arc<KeyRing>>>,
     hasher: PasswordHasher,
@@ -319,6 +322,7 @@ impl Provider {
             sealer: Sealer::new(cfg.secret.clone()),
             accounts: AccountStore::new(db.clone()),
             clients: ClientStore::new(db.clone()),
+            passkeys: PasskeyStore::new(db.clone(), &cfg.issuer),
             audit: AuditStore::new(db),
             grants,
             keys: Arc::new(RwLock::new(Arc::new(ring))),

@@ -29,6 +29,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/suggest.js"),
     ),
     (
+        "passkey.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/passkey.js"),
+    ),
+    (
         "vendor/swagger-ui/swagger-ui.css",
         "text/css; charset=utf-8",
         include_bytes!("../assets/vendor/swagger-ui/swagger-ui.css"),

@@ -16,6 +16,7 @@ use rathaus_identity::IdentityError;
 use rathaus_identity::accounts::{
     Account, AccountKind, Address, MailPurpose, NewAccount, Profile, Session,
 };
+use rathaus_identity::passkeys::PasskeyInfo;
 use rathaus_identity::password::check_policy;
 use rathaus_identity::totp::TotpSecret;
 use rathaus_storage::StorageError;
@@ -112,6 +113,10 @@ fn flash_text(code: Option<&str>) -> Option<&'static str> {
         }
         "zwei-faktor-entfernt" => "Der zweite Faktor wurde entfernt.",
         "sitzung" => "Die Sitzung wurde beendet.",
+        "passkey" => {
+            "Der Passkey ist eingerichtet. Künftige Anmeldungen fragen nach dem Passwort nach ihm und erreichen das Vertrauensniveau substanziell."
+        }
+        "passkey-entfernt" => "Der Passkey wurde entfernt.",
         _ => return None,
     })
 }
@@ -129,6 +134,7 @@ fn overview_page(
     session: &Session,
     account: &Account,
     sessions: &[Session],
+    passkeys: &[PasskeyInfo],
     m: Messages<'_>,
 ) -> Response {
     let p = &account.profile;
@@ -147,7 +153,7 @@ fn overview_page(
                     dt { "E-Mail" } dd { (account.email) }
                     dt { "Kontoart" } dd { (match account.kind { AccountKind::Person => "Bürgerkonto", AccountKind::Organisation => "Unternehmenskonto" }) }
                     dt { "Vertrauensniveau dieser Anmeldung" } dd { (session.level.label()) }
-                    dt { "Zweiter Faktor" } dd { (if account.has_totp() { "eingerichtet (Authenticator-App)" } else { "nicht eingerichtet" }) }
+                    dt { "Zweiter Faktor" } dd { (match (account.has_totp(), passkeys.len()) { (false, 0) => "nicht eingerichtet".to_owned(), (true, 0) => "eingerichtet (Authenticator-App)".to_owned(), (false, 1) => "eingerichtet (Passkey)".to_owned(), (false, n) => format!("eingerichtet ({n} Passkeys)"), (true, 1) => "eingerichtet (Authenticator-App und Passkey)".to_owned(), (true, n) => format!("eingerichtet (Authenticator-App und {n} Passkeys)") }) }
                 }
                 h2 { "Persönliche Angaben" }
                 p { "Online-Formulare können diese Angaben mit Ihrer Zustimmung vorausfüllen." }
@@ -167,6 +173,7 @@ fn overview_page(
                     li { a href="/konto/zwei-faktor" { (if account.has_totp() { "Zweiten Faktor verwalten" } else { "Zweiten Faktor einrichten" }) } }
                     li { a href="/konto/passwort-vergessen" { "Passwort ändern" } }
                 }
+                (super::passkey::account_section(state, csrf_token, passkeys))
                 h2 { "Angemeldete Geräte" }
                 table {
                     caption class="visually-hidden" { "Ihre aktiven Sitzungen" }
@@ -220,16 +227,59 @@ pub async fn overview(
         .sessions(&account.id)
         .await
         .unwrap_or_default();
+    let passkeys = state
+        .identity
+        .passkeys
+        .list(&account.id)
+        .await
+        .unwrap_or_default();
     overview_page(
         &state,
         &headers,
         &session,
         &account,
         &sessions,
+        &passkeys,
         Messages {
             notice: flash_text(f.hinweis.as_deref()),
             error: None,
             status: StatusCode::OK,
+        },
+    )
+}
+
+/// The overview page with an error message (a refused form on it).
+pub(super) async fn overview_with_error(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &Session,
+    account: &Account,
+    message: &str,
+    status: StatusCode,
+) -> Response {
+    let sessions = state
+        .identity
+        .accounts
+        .sessions(&account.id)
+        .await
+        .unwrap_or_default();
+    let passkeys = state
+        .identity
+        .passkeys
+        .list(&account.id)
+        .await
+        .unwrap_or_default();
+    overview_page(
+        state,
+        headers,
+        session,
+        account,
+        &sessions,
+        &passkeys,
+        Messages {
+            notice: None,
+            error: Some(message),
+            status,
         },
     )
 }
@@ -263,26 +313,7 @@ pub async fn save_profile(
         let headers = headers.clone();
         let (session, account) = (session.clone(), account.clone());
         let msg = msg.to_owned();
-        async move {
-            let sessions = state
-                .identity
-                .accounts
-                .sessions(&account.id)
-                .await
-                .unwrap_or_default();
-            overview_page(
-                &state,
-                &headers,
-                &session,
-                &account,
-                &sessions,
-                Messages {
-                    notice: None,
-                    error: Some(&msg),
-                    status,
-                },
-            )
-        }
+        async move { overview_with_error(&state, &headers, &session, &account, &msg, status).await }
     };
     if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
         return fail(
@@ -823,8 +854,10 @@ pub async fn end_session(
 
 /// `GET /konto/export`: everything stored about the account (DSGVO Art. 15/20).
 pub async fn export(State(state): State<AppState>, SignedIn(_, account): SignedIn) -> Response {
-    match state.identity.accounts.export(&account.id).await {
-        Ok(v) => {
+    let passkeys = state.identity.passkeys.list(&account.id).await;
+    match (state.identity.accounts.export(&account.id).await, passkeys) {
+        (Ok(mut v), Ok(passkeys)) => {
+            v["second_factor"]["passkeys"] = serde_json::json!(passkeys);
             let mut res = axum::Json(v).into_response();
             let h = res.headers_mut();
             h.insert(
@@ -834,7 +867,7 @@ pub async fn export(State(state): State<AppState>, SignedIn(_, account): SignedI
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        Err(_) => technical_error(),
+        _ => technical_error(),
     }
 }
 

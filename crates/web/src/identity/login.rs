@@ -90,14 +90,18 @@ pub(super) fn page(
     with_cookie(res, set_cookie)
 }
 
-/// The second-factor form (after the password, or to raise the level of a session).
-pub(super) fn second_factor_page(
+/// The second-factor form (after the password, or to raise the level of a session): the
+/// passkey button if the account has a passkey, the TOTP code field if it has TOTP.
+pub(super) async fn second_factor_page(
     state: &AppState,
     headers: &HeaderMap,
     account: &Account,
     return_to: &str,
     error: Option<&str>,
 ) -> Response {
+    let passkey = super::passkey::uses_passkeys(state, account)
+        .await
+        .unwrap_or(false);
     let (csrf_token, set_cookie) = csrf::token(
         headers,
         &state.config.csrf_secret,
@@ -108,18 +112,25 @@ pub(super) fn second_factor_page(
         &format!("{}|{}", account.id, return_to),
         Duration::minutes(5),
     );
+    let totp = account.has_totp();
     let content = html! {
         h1 { "Zweiter Faktor" }
-        p { "Bitte geben Sie den sechsstelligen Code aus Ihrer Authenticator-App ein." }
         (error_box(error))
-        form method="post" action="/anmelden/code" class="stack" {
-            input type="hidden" name=(csrf::FIELD) value=(csrf_token);
-            input type="hidden" name="vorgang" value=(pending);
-            div class="field" {
-                label for="code" { "Code" }
-                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required;
+        @if passkey {
+            (super::passkey::login_section(&csrf_token, &pending, totp))
+        }
+        @if totp {
+            @if passkey { h2 { "Oder mit Code aus der Authenticator-App" } }
+            p { "Bitte geben Sie den sechsstelligen Code aus Ihrer Authenticator-App ein." }
+            form method="post" action="/anmelden/code" class="stack" {
+                input type="hidden" name=(csrf::FIELD) value=(csrf_token);
+                input type="hidden" name="vorgang" value=(pending);
+                div class="field" {
+                    label for="code" { "Code" }
+                    input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required;
+                }
+                div class="actions" { button type="submit" { "Bestätigen" } }
             }
-            div class="actions" { button type="submit" { "Bestätigen" } }
         }
     };
     let mut res = plain_page("Zweiter Faktor", content).into_response();
@@ -150,7 +161,8 @@ pub(super) struct LoginForm {
     passwort: String,
 }
 
-async fn start_session(
+/// Starts a session at `level` and redirects to `target` with the session cookie.
+pub(super) async fn start_session(
     state: &AppState,
     headers: &HeaderMap,
     account: &Account,
@@ -284,8 +296,13 @@ pub async fn submit(
             None,
         );
     }
-    if account.has_totp() {
-        return second_factor_page(&state, &headers, &account, &target, None);
+    match super::passkey::has_second_factor(&state, &account).await {
+        Ok(true) => return second_factor_page(&state, &headers, &account, &target, None).await,
+        Ok(false) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "second factor lookup failed");
+            return super::technical_error();
+        }
     }
     start_session(
         &state,
@@ -341,7 +358,8 @@ pub async fn second_factor(
             &account,
             &target,
             Some("Zu viele Versuche. Bitte warten Sie eine Minute."),
-        );
+        )
+        .await;
     }
     let Some(secret) = account
         .totp_secret
@@ -369,7 +387,8 @@ pub async fn second_factor(
             &account,
             &target,
             Some("Der Code ist falsch oder wurde bereits verwendet."),
-        );
+        )
+        .await;
     }
     // A step-up ends the weaker session and starts a stronger one.
     if let Some((old, _)) = current(&state, &headers).await {

@@ -5,6 +5,7 @@
 mod account;
 mod login;
 mod oidc;
+mod passkey;
 
 use crate::html::layout::error_page;
 use crate::state::AppState;
@@ -31,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/oidc/logout", get(oidc::logout).post(oidc::logout))
         .route("/anmelden", get(login::form).post(login::submit))
         .route("/anmelden/code", post(login::second_factor))
+        .route("/anmelden/passkey", post(passkey::login))
+        .route("/anmelden/passkey/optionen", post(passkey::login_options))
         .route("/anmelden/extern", post(login::upstream_start))
         .route("/anmelden/extern/rueckkehr", get(login::upstream_return))
         .route("/abmelden", post(login::logout))
@@ -54,6 +57,9 @@ pub fn router() -> Router<AppState> {
             get(account::totp_form).post(account::totp_enable),
         )
         .route("/konto/zwei-faktor/entfernen", post(account::totp_disable))
+        .route("/konto/passkeys", post(passkey::register))
+        .route("/konto/passkeys/optionen", post(passkey::register_options))
+        .route("/konto/passkeys/entfernen", post(passkey::remove))
         .route("/konto/sitzungen/beenden", post(account::end_session))
         .route("/konto/export", get(account::export))
         .route(

@@ -306,8 +306,11 @@ pub async fn authorize(
             && !wants_login
             && s.level < req.min_level
         {
-            if a.has_totp() && req.min_level <= rathaus_identity::TrustLevel::Substantial {
-                return login::second_factor_page(&state, &headers, a, &return_to, None);
+            let second = super::passkey::has_second_factor(&state, a)
+                .await
+                .unwrap_or(false);
+            if second && req.min_level <= rathaus_identity::TrustLevel::Substantial {
+                return login::second_factor_page(&state, &headers, a, &return_to, None).await;
             }
             return fail(
                 &req,
