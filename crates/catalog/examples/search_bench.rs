@@ -12,7 +12,11 @@
 //! `--searches N` (searches in the throughput run, 200000), `--latency-rounds N` (rounds over all
 //! queries in the latency run, 400), `--builds N` (index builds timed, 5), `--kv FILE` (also write
 //! the results as `key=value` lines), `--misses` (print the top 5 of each query without a relevant
-//! hit).
+//! hit), `--count-rounds N` (only build the index once and run N rounds over the queries, tenants
+//! in turn, then exit: for counting instructions with `valgrind --tool=callgrind`, which does not
+//! depend on the machine's load; with runs of 0, 1 and N rounds, (I₁ − I₀) / 52 is the cost of a
+//! query in the first round, with nothing cached, and (I_N − I₁) / (52 (N − 1)) once the index's
+//! cache of word matches is warm).
 //!
 //! How it measures:
 //! - Rathaus keeps one index of the Land's catalogue; tenants differ only in which services they
@@ -25,10 +29,15 @@
 //! - Heap: a counting global allocator (this example only) reports the bytes live after the
 //!   documents are made and after the index is built, and the peak during the build. "Index" is
 //!   what the build adds on top of the documents (tantivy's segment files in RAM, reader,
-//!   synonym table); the documents themselves (`Vec<ServiceDoc>`) are reported apart. The index
-//!   is never written to disk, so this is its size.
-//! - Latency: one thread, `--latency-rounds` rounds over the 52 queries, each call timed with
-//!   `Instant` (the call: parse, query, top 10 of a re-ranked head of 50, stored-document lookup).
+//!   word vocabulary, synonym table); the documents themselves (`Vec<ServiceDoc>`) are reported
+//!   apart. The index is never written to disk, so this is its size. "After warm-up" is what the
+//!   index's cache of word matches holds after the warm-up.
+//! - Cold latency: on the freshly built index (nothing cached), the first call of each of the 52
+//!   queries, in file order, timed with `Instant`: what the first search for a query costs (words
+//!   that an earlier query already looked up are cached by then, as they would be in a server).
+//! - Latency: one thread, `--latency-rounds` rounds over the 52 queries after a warm-up, each call
+//!   timed with `Instant` (the call: parse, add up the cached matches of the words, top 10 of a
+//!   re-ranked head of 50).
 //! - Throughput: `--threads` threads run `--searches` calls in total (queries in a fixed
 //!   pseudo-random order, tenants in turn), wall clock from a common start to the last thread's end.
 //! - Relevance: a query counts when one of its first 5 hits is in its label list. Reported with the
@@ -205,6 +214,7 @@ struct Args {
     builds: usize,
     kv: Option<PathBuf>,
     misses: bool,
+    count_rounds: Option<usize>,
 }
 
 fn args() -> Args {
@@ -220,6 +230,7 @@ fn args() -> Args {
         builds: 5,
         kv: None,
         misses: false,
+        count_rounds: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -243,6 +254,7 @@ fn args() -> Args {
             "--latency-rounds" => a.latency_rounds = num().max(1),
             "--builds" => a.builds = num().max(1),
             "--kv" => a.kv = Some(value.clone().into()),
+            "--count-rounds" => a.count_rounds = Some(num()),
             _ => panic!("unknown option {flag}"),
         }
     }
@@ -305,6 +317,11 @@ fn main() {
         );
     }
 
+    if let Some(rounds) = a.count_rounds {
+        count_rounds(&a, &queries, rounds);
+        return;
+    }
+
     // Load and measure the documents.
     COUNTING.store(true, Ordering::SeqCst);
     let t = Instant::now();
@@ -349,6 +366,27 @@ fn main() {
     let n_tenants = tenants.count();
     let avg_offers = tenants.offers() as f64 / n_tenants as f64;
     let before_warm = live();
+
+    // Cold: the first call of each query on the fresh index.
+    let mut cold: Vec<Duration> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let s = Instant::now();
+            let r = index
+                .search(q, 0, 10, |d| tenants.boost(i % n_tenants, d))
+                .expect("search");
+            let e = s.elapsed();
+            black_box(r);
+            e
+        })
+        .collect();
+    cold.sort();
+    let (cold_p50, cold_p99, cold_max) = (
+        percentile(&cold, 50.0),
+        percentile(&cold, 99.0),
+        *cold.last().unwrap_or(&Duration::ZERO),
+    );
 
     // Warm-up: every query with many tenants.
     for (i, q) in queries.iter().cycle().take(queries.len() * 40).enumerate() {
@@ -516,6 +554,14 @@ fn main() {
     );
     let _ = writeln!(
         md,
+        "| First call of each query on a fresh index (nothing cached), {} calls: p50 / p99 / max | {:.0} / {:.0} / {:.0} µs |",
+        cold.len(),
+        us(cold_p50),
+        us(cold_p99),
+        us(cold_max)
+    );
+    let _ = writeln!(
+        md,
         "| Searches/s, 1 thread | {} |",
         thousands(single_qps.round() as u64)
     );
@@ -615,6 +661,9 @@ fn main() {
         put("p999_us", format!("{:.1}", us(p999)));
         put("max_us", format!("{:.1}", us(max)));
         put("mean_us", format!("{:.1}", us(mean)));
+        put("cold_p50_us", format!("{:.1}", us(cold_p50)));
+        put("cold_p99_us", format!("{:.1}", us(cold_p99)));
+        put("cold_max_us", format!("{:.1}", us(cold_max)));
         put("qps_1thread", format!("{single_qps:.0}"));
         put("threads", a.threads.to_string());
         put("searches", total_searches.to_string());
@@ -626,6 +675,32 @@ fn main() {
         put("missed_state", miss(&rel_state).join("|"));
         std::fs::write(path, kv).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
+}
+
+/// `--count-rounds`: one build, then `rounds` rounds over the queries (tenants in turn), nothing
+/// timed or printed but the number of searches and hits.
+fn count_rounds(a: &Args, queries: &[String], rounds: usize) {
+    let data = rathaus_catalog::read_dir(&a.data)
+        .unwrap_or_else(|e| panic!("catalogue {}: {e}", a.data.display()));
+    let docs = data.documents();
+    let index = SearchIndex::build(docs.clone()).expect("index build");
+    let tenants = Tenants::new(a.tenants, &docs);
+    let n_tenants = tenants.count();
+    let mut found = 0usize;
+    for round in 0..rounds {
+        for (i, q) in queries.iter().enumerate() {
+            let t = (round * queries.len() + i) % n_tenants;
+            let (total, hits) = index
+                .search(q, 0, 10, |d| tenants.boost(t, d))
+                .expect("search");
+            found += total.min(1) + hits.len();
+        }
+    }
+    println!(
+        "searches={} found={}",
+        rounds * queries.len(),
+        black_box(found)
+    );
 }
 
 fn fmt_list(v: &[String]) -> String {

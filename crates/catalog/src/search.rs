@@ -1,4 +1,4 @@
-//! German full-text search over the service catalogue, in process with tantivy.
+//! German full-text search over the service catalogue, in process.
 //!
 //! Text is folded before analysis (`ä→ae`, `ö→oe`, `ü→ue`, `ß→ss`, lower case), so "Münster",
 //! "Muenster" and "MÜNSTER" are one word. Every text is indexed three ways: German-stemmed words
@@ -7,15 +7,27 @@
 //! (`"phrase"`, `-exclude`, `or`), each word is expanded by the synonym list and looked up in all
 //! three ways with different weights; the name counts most, then the OZG-Leistung, Lebenslage and
 //! Themenfeld, then the legal basis.
+//!
+//! How a search stays fast: tantivy scores the stems and trigrams (BM25). The whole words of the
+//! names are a sorted vocabulary of their own (`Vocabulary`): a prefix is a binary search, and
+//! typos (Damerau–Levenshtein distance 1 or 2, as tantivy's `FuzzyTermQuery` counts them) are a
+//! walk over the sorted words that shares the work for a common beginning and skips every word of
+//! a beginning that is already too far off. What one word matches, with its score per service, does
+//! not depend on the rest of the query nor on the tenant, so it is worked out once and kept in a
+//! bounded cache (`MatchCache`); a search then adds the cached lists of its words, takes the best
+//! head, applies the caller's boost and pages. The ranking is the one a single tantivy query over
+//! all parts gives (scores are summed in another order, so they may differ in the last bits).
 
 use crate::model::ServiceDoc;
-use std::collections::HashMap;
-use tantivy::collector::{Count, TopDocs};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::{Arc, PoisonError, RwLock};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
@@ -32,6 +44,12 @@ const MAX_WORDS: usize = 12;
 pub const MAX_WEIGHTED_WORDS: usize = 48;
 /// Longest word that is looked up (the index drops longer words).
 const MAX_WORD_BYTES: usize = 60;
+/// Weight of a synonym's or a compound part's matches relative to the word's own.
+const EXPANSION_WEIGHT: f32 = 0.6;
+/// Most words and phrases a cache generation holds (see [`MatchCache`]).
+const CACHE_ENTRIES: usize = 4096;
+/// Most (service, score) pairs a cache generation holds, 8 bytes each (see [`MatchCache`]).
+const CACHE_PAIRS: usize = 1 << 20;
 
 const SYNONYMS: &str = include_str!("synonyms.txt");
 
@@ -64,19 +82,22 @@ pub fn fold(text: &str) -> String {
 struct Fields {
     id: Field,
     stem: [Field; 3],
-    word: Field,
     gram: Field,
 }
 
 /// A searchable, immutable snapshot of one catalogue.
 pub struct SearchIndex {
     reader: IndexReader,
-    index: Index,
     fields: Fields,
+    stemmer: TextAnalyzer,
+    trigrams: TextAnalyzer,
     docs: Vec<ServiceDoc>,
     synonyms: HashMap<String, Vec<String>>,
     /// The folded words of all service names, sorted (for splitting compound words).
     name_words: Vec<String>,
+    /// The whole words of the names with their services (for prefix and typo matching).
+    vocabulary: Vocabulary,
+    cache: MatchCache,
 }
 
 /// One hit.
@@ -152,6 +173,17 @@ fn analyzer_gram() -> TextAnalyzer {
         .build()
 }
 
+/// The tokens `analyzer` makes of `text`.
+fn tokens(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
 fn text_field(tokenizer: &str, positions: bool) -> TextOptions {
     let option = if positions {
         IndexRecordOption::WithFreqsAndPositions
@@ -165,23 +197,407 @@ fn text_field(tokenizer: &str, positions: bool) -> TextOptions {
     )
 }
 
+/// What a word or phrase matches: (service number, score) pairs, by service number.
+type Matches = Arc<[(u32, f32)]>;
+
+/// The whole words of all service names (as tantivy's word analysis makes them: folded, split at
+/// everything but letters and digits, shorter than 60 bytes), sorted, each with the numbers of the
+/// services whose name contains it.
+struct Vocabulary {
+    words: Vec<Box<[char]>>,
+    services: Vec<Box<[u32]>>,
+    /// Characters of the longest word.
+    longest: usize,
+}
+
+impl Vocabulary {
+    fn build(docs: &[ServiceDoc]) -> Self {
+        let mut analyzer = analyzer_word();
+        let mut map: BTreeMap<Box<[char]>, Vec<u32>> = BTreeMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            let name = fold(&d.name);
+            let mut stream = analyzer.token_stream(&name);
+            while stream.advance() {
+                let word: Box<[char]> = stream.token().text.chars().collect();
+                let services = map.entry(word).or_default();
+                if services.last() != Some(&(i as u32)) {
+                    services.push(i as u32);
+                }
+            }
+        }
+        let longest = map.keys().map(|w| w.len()).max().unwrap_or(0);
+        let (words, services) = map
+            .into_iter()
+            .map(|(w, s)| (w, s.into_boxed_slice()))
+            .unzip();
+        Self {
+            words,
+            services,
+            longest,
+        }
+    }
+
+    /// The words that begin with `prefix` (positions in `words`).
+    fn with_prefix(&self, prefix: &[char]) -> Range<usize> {
+        let start = self.words.partition_point(|w| &w[..] < prefix);
+        let len = self.words[start..].partition_point(|w| w.starts_with(prefix));
+        start..start + len
+    }
+
+    /// The position after the last word that begins with `beginning`, given that `words[k]` does:
+    /// galloping from `k`, so a small group costs a few comparisons.
+    fn end_of_beginning(&self, k: usize, beginning: &[char]) -> usize {
+        let within = |i: usize| self.words.get(i).is_some_and(|w| w.starts_with(beginning));
+        let mut step = 1;
+        while within(k + step) {
+            step *= 2;
+        }
+        let from = k + step / 2 + 1;
+        let to = (k + step).min(self.words.len());
+        from + self.words[from..to].partition_point(|w| w.starts_with(beginning))
+    }
+
+    /// Typos: the words within `distance` of `query`, and the words that begin with a string
+    /// within `prefix_distance` (at most `distance`) of it (positions in `words`). These are what
+    /// tantivy's `FuzzyTermQuery` with transpositions matches, plain and as a prefix query. The
+    /// distance is the optimal string alignment distance in characters (insertions, deletions,
+    /// substitutions and swaps of neighbours, each 1).
+    ///
+    /// One walk over the sorted words finds both: the table columns of the beginning a word shares
+    /// with the previous one are kept, and once a beginning is more than `distance` away from every
+    /// beginning of `query` (the smallest value of its column only grows from there), all words with
+    /// that beginning are skipped. Only the band of cells that can be within `distance` is worked
+    /// out; the cells just above and below it hold `distance + 1` ("too far").
+    fn typos(
+        &self,
+        query: &[char],
+        distance: u32,
+        prefix_distance: u32,
+    ) -> (Vec<usize>, Vec<usize>) {
+        let (mut whole, mut beginning) = (Vec::new(), Vec::new());
+        let n = query.len();
+        let prefix_distance = prefix_distance.min(distance);
+        if n > self.longest + distance as usize {
+            return (whole, beginning);
+        }
+        let d = distance as usize;
+        let far = distance + 1;
+        let rows = n + 1;
+        // Column j: the distances of the word's first j characters to query[..i], i = 0..=n.
+        let mut table = vec![far; rows * (self.longest + 1)];
+        for (i, cell) in table[..rows.min(d + 2)].iter_mut().enumerate() {
+            *cell = (i as u32).min(far);
+        }
+        let mut previous: &[char] = &[];
+        // Columns 0..=valid hold previous[..valid].
+        let mut valid = 0;
+        // The shortest beginning of `previous` within `prefix_distance` of `query` (0: the empty
+        // one; usize::MAX: none).
+        let mut accepted = if n as u32 <= prefix_distance {
+            0
+        } else {
+            usize::MAX
+        };
+        let mut k = 0;
+        while let Some(word) = self.words.get(k) {
+            let common = previous
+                .iter()
+                .zip(word.iter())
+                .take_while(|(a, b)| a == b)
+                .count()
+                .min(valid);
+            if accepted > common {
+                accepted = usize::MAX;
+            }
+            let mut j = common;
+            let (mut dead, mut end) = (false, far);
+            while j < word.len() {
+                j += 1;
+                let (before, rest) = table.split_at_mut(j * rows);
+                let left = &before[(j - 1) * rows..];
+                let column = &mut rest[..rows];
+                let c = word[j - 1];
+                // The band: rows within `distance` of the diagonal.
+                let (lo, hi) = (j.saturating_sub(d).max(1), (j + d).min(n));
+                column[0] = (j as u32).min(far);
+                if lo > 1 && lo - 1 <= n {
+                    column[lo - 1] = far;
+                }
+                if hi < n {
+                    column[hi + 1] = far;
+                }
+                let mut smallest = if j <= d { column[0] } else { far };
+                for i in lo..=hi {
+                    let mut v = (left[i] + 1)
+                        .min(column[i - 1] + 1)
+                        .min(left[i - 1] + u32::from(query[i - 1] != c));
+                    if i > 1 && j > 1 && query[i - 1] == word[j - 2] && query[i - 2] == c {
+                        v = v.min(before[(j - 2) * rows + i - 2] + 1);
+                    }
+                    column[i] = v;
+                    smallest = smallest.min(v);
+                }
+                // column[n] is worked out only when n lies in the band.
+                end = match n {
+                    0 => column[0],
+                    n if lo <= n && n <= hi => column[n],
+                    _ => far,
+                };
+                if end <= prefix_distance && accepted == usize::MAX {
+                    accepted = j;
+                }
+                if smallest > distance {
+                    dead = true;
+                    break;
+                }
+            }
+            previous = word;
+            valid = j;
+            if dead {
+                // Every word with this beginning is too far; it begins with a match if this one does.
+                let next = self.end_of_beginning(k, &word[..j]);
+                if accepted <= j {
+                    beginning.extend(k..next);
+                }
+                k = next;
+                continue;
+            }
+            if accepted <= j {
+                beginning.push(k);
+            }
+            if end <= distance {
+                whole.push(k);
+            }
+            k += 1;
+        }
+        (whole, beginning)
+    }
+}
+
+/// Scores per service while a word's matches are put together (not on the search path).
+struct Dense {
+    score: Vec<f32>,
+    hit: Vec<bool>,
+    /// The part that last counted a service (a part counts once per service).
+    part: Vec<u32>,
+    parts: u32,
+}
+
+impl Dense {
+    fn new(n: usize) -> Self {
+        Self {
+            score: vec![0.0; n],
+            hit: vec![false; n],
+            part: vec![0; n],
+            parts: 0,
+        }
+    }
+
+    fn add(&mut self, i: usize, score: f32) {
+        if let (Some(s), Some(h)) = (self.score.get_mut(i), self.hit.get_mut(i)) {
+            *s += score;
+            *h = true;
+        }
+    }
+
+    fn add_matches(&mut self, matches: &[(u32, f32)], weight: f32) {
+        for &(i, score) in matches {
+            self.add(i as usize, score * weight);
+        }
+    }
+
+    /// One part with a constant score: every service whose name contains one of `words`.
+    fn add_words(
+        &mut self,
+        vocabulary: &Vocabulary,
+        words: impl IntoIterator<Item = usize>,
+        score: f32,
+    ) {
+        self.parts += 1;
+        for k in words {
+            for &i in vocabulary.services[k].iter() {
+                let i = i as usize;
+                if self.part[i] != self.parts {
+                    self.part[i] = self.parts;
+                    self.add(i, score);
+                }
+            }
+        }
+    }
+
+    fn into_vec(self) -> Vec<(u32, f32)> {
+        self.hit
+            .iter()
+            .zip(&self.score)
+            .enumerate()
+            .filter(|(_, (hit, _))| **hit)
+            .map(|(i, (_, score))| (i as u32, *score))
+            .collect()
+    }
+}
+
+/// What words match ("hund": the stems, prefixes, typos and trigrams of "hund"), what a query
+/// word with its synonyms matches ("hund" with "hundesteuer", …) and what phrases match, with their
+/// scores, kept between searches. The entries do not depend on the tenant or the rest of the query.
+///
+/// Bounded in two generations: new entries go to the young one; when it holds [`CACHE_ENTRIES`]
+/// entries or [`CACHE_PAIRS`] pairs it becomes the old one (the previous old one is dropped), and
+/// an entry found in the old generation moves back to the young one. So the cache holds at most
+/// twice those limits (about 16 MiB), and what is searched often stays.
+#[derive(Default)]
+struct MatchCache(RwLock<Generations>);
+
+#[derive(Default)]
+struct Generations {
+    young: [HashMap<Box<str>, Matches>; 3],
+    old: [HashMap<Box<str>, Matches>; 3],
+    entries: usize,
+    pairs: usize,
+}
+
+/// What a cache entry is for.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// One word.
+    Word = 0,
+    /// One query word with its synonyms.
+    Expanded = 1,
+    /// A phrase (its words joined by spaces).
+    Phrase = 2,
+}
+
+impl MatchCache {
+    fn get(&self, kind: Kind, key: &str) -> Option<Matches> {
+        let generations = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = generations.young[kind as usize].get(key) {
+            return Some(m.clone());
+        }
+        let m = generations.old[kind as usize].get(key)?.clone();
+        drop(generations);
+        self.put(kind, key, m.clone());
+        Some(m)
+    }
+
+    fn put(&self, kind: Kind, key: &str, matches: Matches) {
+        let mut g = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if g.entries >= CACHE_ENTRIES || g.pairs + matches.len() > CACHE_PAIRS {
+            g.old = std::mem::take(&mut g.young);
+            (g.entries, g.pairs) = (0, 0);
+        }
+        g.entries += 1;
+        g.pairs += matches.len();
+        g.young[kind as usize].insert(key.into(), matches);
+    }
+}
+
+/// How a part of a query counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Adds its score where it matches.
+    Should,
+    /// Must match (and adds its score).
+    Must,
+    /// Must not match.
+    MustNot,
+}
+
+/// A part of a query: matches with a weight.
+struct Part {
+    role: Role,
+    weight: f32,
+    matches: Matches,
+}
+
+/// Per-thread working memory of [`rank`], one slot per service; `seen`/`banned` equal to `round`
+/// mean "in this search".
+#[derive(Default)]
+struct Scratch {
+    round: u32,
+    seen: Vec<u32>,
+    banned: Vec<u32>,
+    score: Vec<f32>,
+    musts: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Adds up the parts for `n` services and returns the number of matching services and the best
+/// `head` of them, unordered (of equal scores the lower service numbers, as tantivy picks them).
+fn rank(parts: &[Part], n: usize, head: usize) -> (usize, Vec<(u32, f32)>) {
+    let musts = parts.iter().filter(|p| p.role == Role::Must).count() as u32;
+    let mut found: Vec<(u32, f32)> = SCRATCH.with_borrow_mut(|s| {
+        if s.seen.len() < n {
+            s.seen.resize(n, 0);
+            s.banned.resize(n, 0);
+            s.score.resize(n, 0.0);
+            s.musts.resize(n, 0);
+        }
+        if s.round == u32::MAX {
+            s.seen.fill(0);
+            s.banned.fill(0);
+            s.round = 0;
+        }
+        s.round += 1;
+        let round = s.round;
+        s.touched.clear();
+        for part in parts {
+            for &(i, score) in part.matches.iter() {
+                let i = i as usize;
+                if part.role == Role::MustNot {
+                    s.banned[i] = round;
+                    continue;
+                }
+                if s.seen[i] != round {
+                    s.seen[i] = round;
+                    s.score[i] = 0.0;
+                    s.musts[i] = 0;
+                    s.touched.push(i as u32);
+                }
+                s.score[i] += score * part.weight;
+                if part.role == Role::Must {
+                    s.musts[i] += 1;
+                }
+            }
+        }
+        s.touched
+            .iter()
+            .filter(|&&i| s.musts[i as usize] == musts && s.banned[i as usize] != round)
+            .map(|&i| (i, s.score[i as usize]))
+            .collect()
+    });
+    let total = found.len();
+    if head == 0 {
+        found.clear();
+    } else if found.len() > head {
+        found.select_nth_unstable_by(head - 1, best_first);
+        found.truncate(head);
+    }
+    (total, found)
+}
+
+/// Higher score first, of equal scores the lower service number (tantivy's order).
+fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
 impl SearchIndex {
     /// Builds the index in memory.
     pub fn build(docs: Vec<ServiceDoc>) -> Result<Self, SearchError> {
         let mut sb = Schema::builder();
         let fields = Fields {
-            id: sb.add_u64_field("id", NumericOptions::default().set_stored().set_fast()),
+            id: sb.add_u64_field("id", NumericOptions::default().set_fast()),
             stem: [
                 sb.add_text_field("name_stem", text_field("de_stem", true)),
                 sb.add_text_field("context_stem", text_field("de_stem", false)),
                 sb.add_text_field("legal_stem", text_field("de_stem", false)),
             ],
-            word: sb.add_text_field("name_word", text_field("de_word", false)),
             gram: sb.add_text_field("name_gram", text_field("de_gram", false)),
         };
         let index = Index::create_in_ram(sb.build());
         index.tokenizers().register("de_stem", analyzer_stem());
-        index.tokenizers().register("de_word", analyzer_word());
         index.tokenizers().register("de_gram", analyzer_gram());
         let mut writer = index.writer_with_num_threads(1, 30_000_000)?;
         for (i, d) in docs.iter().enumerate() {
@@ -197,7 +613,6 @@ impl SearchIndex {
             doc.add_text(fields.stem[0], &name);
             doc.add_text(fields.stem[1], &context);
             doc.add_text(fields.stem[2], fold(&d.legal_basis));
-            doc.add_text(fields.word, &name);
             doc.add_text(fields.gram, &name);
             writer.add_document(doc)?;
         }
@@ -222,11 +637,14 @@ impl SearchIndex {
         name_words.dedup();
         Ok(Self {
             reader,
-            index,
             fields,
+            stemmer: analyzer_stem(),
+            trigrams: analyzer_gram(),
+            vocabulary: Vocabulary::build(&docs),
             docs,
             synonyms,
             name_words,
+            cache: MatchCache::default(),
         })
     }
 
@@ -240,70 +658,104 @@ impl SearchIndex {
         self.docs.is_empty()
     }
 
-    fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
-        let Some(mut a) = self.index.tokenizers().get(analyzer) else {
-            return Vec::new();
-        };
-        let mut stream = a.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            out.push(stream.token().text.clone());
+    /// Adds the scores of `q` (run by tantivy) to `dense`.
+    fn score_into(&self, q: &dyn Query, dense: &mut Dense) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let weight = q.weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        for segment in searcher.segment_readers() {
+            let ids = segment.fast_fields().u64("id")?;
+            weight.for_each(segment, &mut |doc, score| {
+                if let Some(i) = ids.first(doc) {
+                    dense.add(i as usize, score);
+                }
+            })?;
         }
-        out
+        Ok(())
     }
 
-    fn word_query(&self, word: &str, weight: f32) -> Box<dyn Query> {
-        let f = self.fields;
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
-            (Occur::Should, Box::new(BoostQuery::new(q, b * weight)))
+    /// The cached matches of `key`, worked out by `compute` if they are not cached.
+    fn cached(
+        &self,
+        kind: Kind,
+        key: &str,
+        compute: impl FnOnce() -> Result<Vec<(u32, f32)>, SearchError>,
+    ) -> Result<Matches, SearchError> {
+        if let Some(m) = self.cache.get(kind, key) {
+            return Ok(m);
+        }
+        let m: Matches = compute()?.into();
+        self.cache.put(kind, key, m.clone());
+        Ok(m)
+    }
+
+    /// What one folded word matches.
+    fn word(&self, word: &str) -> Result<Matches, SearchError> {
+        self.cached(Kind::Word, word, || self.match_word(word))
+    }
+
+    /// What a query word matches together with its synonyms.
+    fn expanded(&self, word: &str) -> Result<Matches, SearchError> {
+        let Some(expansions) = self.synonyms.get(word) else {
+            return self.word(word);
         };
-        for stem in self.analyze("de_stem", word) {
+        self.cached(Kind::Expanded, word, || {
+            let mut dense = Dense::new(self.docs.len());
+            dense.add_matches(&self.word(word)?, 1.0);
+            for e in expansions.iter().filter(|e| *e != word) {
+                dense.add_matches(&self.word(e)?, EXPANSION_WEIGHT);
+            }
+            Ok(dense.into_vec())
+        })
+    }
+
+    /// What a phrase matches: its stems in this order in a name; a phrase of one word is that word.
+    fn phrase(&self, words: &[String]) -> Result<Matches, SearchError> {
+        if words.len() == 1 {
+            return self.word(&words[0]);
+        }
+        self.cached(Kind::Phrase, &words.join(" "), || {
+            let terms: Vec<Term> = words
+                .iter()
+                .flat_map(|w| tokens(&self.stemmer, w))
+                .map(|s| Term::from_field_text(self.fields.stem[0], &s))
+                .collect();
+            if terms.len() <= 1 {
+                return Ok(self.word(&words[0])?.to_vec());
+            }
+            let mut dense = Dense::new(self.docs.len());
+            self.score_into(
+                &BoostQuery::new(Box::new(PhraseQuery::new(terms)), 3.0),
+                &mut dense,
+            )?;
+            Ok(dense.into_vec())
+        })
+    }
+
+    /// Works out what one folded word matches: its stems in name, context and legal basis and its
+    /// trigrams in the name (scored by tantivy), and with a constant score each: whole name words
+    /// beginning with its stem or with the word, within typo distance of it, or beginning with a
+    /// string within distance 1 of it.
+    fn match_word(&self, word: &str) -> Result<Vec<(u32, f32)>, SearchError> {
+        let f = self.fields;
+        let stems = tokens(&self.stemmer, word);
+        let chars: Vec<char> = word.chars().collect();
+        let mut dense = Dense::new(self.docs.len());
+        let mut scored: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(BoostQuery::new(q, b)))
+        };
+        for stem in &stems {
             for (field, boost) in [(f.stem[0], 4.0), (f.stem[1], 1.2), (f.stem[2], 0.3)] {
-                let term = Term::from_field_text(field, &stem);
-                parts.push(boosted(
+                let term = Term::from_field_text(field, stem);
+                scored.push(boosted(
                     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
                     boost,
                 ));
             }
         }
-        // The query's stem as the beginning of a whole word ("schwerbehinder" → "schwerbehinderte").
-        for stem in self
-            .analyze("de_stem", word)
-            .into_iter()
-            .filter(|s| s.chars().count() >= 5 && s != word)
-        {
-            let term = Term::from_field_text(f.word, &stem);
-            parts.push(boosted(
-                Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
-                1.5,
-            ));
-        }
-        let chars = word.chars().count();
-        if chars >= 3 {
-            let term = Term::from_field_text(f.word, word);
-            parts.push(boosted(
-                Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
-                2.0,
-            ));
-        }
-        if chars >= 5 {
-            let distance = if chars >= 9 { 2 } else { 1 };
-            let term = Term::from_field_text(f.word, word);
-            parts.push(boosted(
-                Box::new(FuzzyTermQuery::new(term, distance, true)),
-                1.5,
-            ));
-            let prefix = Term::from_field_text(f.word, word);
-            parts.push(boosted(
-                Box::new(FuzzyTermQuery::new_prefix(prefix, 1, true)),
-                0.8,
-            ));
-        }
-        if chars >= 5 {
+        if chars.len() >= 5 {
             // All trigrams of the word: the word occurs inside a compound.
-            let grams: Vec<(Occur, Box<dyn Query>)> = self
-                .analyze("de_gram", word)
+            let grams: Vec<(Occur, Box<dyn Query>)> = tokens(&self.trigrams, word)
                 .into_iter()
                 .map(|g| {
                     let q: Box<dyn Query> = Box::new(TermQuery::new(
@@ -314,44 +766,31 @@ impl SearchIndex {
                 })
                 .collect();
             if !grams.is_empty() {
-                parts.push(boosted(Box::new(BooleanQuery::new(grams)), 0.4));
+                scored.push(boosted(Box::new(BooleanQuery::new(grams)), 0.4));
             }
         }
-        Box::new(BooleanQuery::new(parts))
-    }
-
-    fn build_query(&self, query: &str) -> Option<Box<dyn Query>> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut positive = false;
-        for clause in parse(query) {
-            match clause {
-                Clause::Word(w) => {
-                    positive = true;
-                    clauses.push((Occur::Should, self.word_query(&w, 1.0)));
-                    if let Some(expansions) = self.synonyms.get(&w) {
-                        for e in expansions.iter().filter(|e| **e != w) {
-                            clauses.push((Occur::Should, self.word_query(e, 0.6)));
-                        }
-                    }
-                }
-                Clause::Phrase(ws) => {
-                    positive = true;
-                    let terms: Vec<Term> = ws
-                        .iter()
-                        .flat_map(|w| self.analyze("de_stem", w))
-                        .map(|s| Term::from_field_text(self.fields.stem[0], &s))
-                        .collect();
-                    let q: Box<dyn Query> = if terms.len() > 1 {
-                        Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), 3.0))
-                    } else {
-                        self.word_query(&ws[0], 1.0)
-                    };
-                    clauses.push((Occur::Must, q));
-                }
-                Clause::Not(w) => clauses.push((Occur::MustNot, self.word_query(&w, 1.0))),
-            }
+        if !scored.is_empty() {
+            self.score_into(&BooleanQuery::new(scored), &mut dense)?;
         }
-        positive.then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+        let v = &self.vocabulary;
+        // The query's stem as the beginning of a whole word ("schwerbehinder" → "schwerbehinderte").
+        for stem in stems
+            .iter()
+            .filter(|s| s.chars().count() >= 5 && *s != word)
+        {
+            let stem: Vec<char> = stem.chars().collect();
+            dense.add_words(v, v.with_prefix(&stem), 1.5);
+        }
+        if chars.len() >= 3 {
+            dense.add_words(v, v.with_prefix(&chars), 2.0);
+        }
+        if chars.len() >= 5 {
+            let distance = if chars.len() >= 9 { 2 } else { 1 };
+            let (whole, beginning) = v.typos(&chars, distance, 1);
+            dense.add_words(v, whole, 1.5);
+            dense.add_words(v, beginning, 0.8);
+        }
+        Ok(dense.into_vec())
     }
 
     /// Searches; `boost(doc)` multiplies the relevance of a hit (e.g. 1.3 for services the tenant
@@ -363,10 +802,25 @@ impl SearchIndex {
         limit: usize,
         boost: impl Fn(&ServiceDoc) -> f32,
     ) -> Result<(usize, Vec<Hit<'_>>), SearchError> {
-        let Some(q) = self.build_query(query) else {
+        let mut parts = Vec::new();
+        let mut positive = false;
+        for clause in parse(query) {
+            let (role, matches) = match clause {
+                Clause::Word(w) => (Role::Should, self.expanded(&w)?),
+                Clause::Phrase(ws) => (Role::Must, self.phrase(&ws)?),
+                Clause::Not(w) => (Role::MustNot, self.word(&w)?),
+            };
+            positive |= role != Role::MustNot;
+            parts.push(Part {
+                role,
+                weight: 1.0,
+                matches,
+            });
+        }
+        if !positive {
             return Ok((0, Vec::new()));
-        };
-        self.run(q.as_ref(), offset, limit, boost)
+        }
+        Ok(self.run(&parts, offset, limit, boost))
     }
 
     /// Whether some word of a service name begins with `prefix`.
@@ -431,7 +885,6 @@ impl SearchIndex {
         limit: usize,
         boost: impl Fn(&ServiceDoc) -> f32,
     ) -> Result<(usize, Vec<Hit<'_>>), SearchError> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let weighted = terms
             .iter()
@@ -440,55 +893,61 @@ impl SearchIndex {
             .filter(|(w, _)| w.len() <= MAX_WORD_BYTES && seen.insert(w.clone()))
             .take(MAX_WEIGHTED_WORDS)
             .collect::<Vec<_>>();
+        let mut parts = Vec::new();
+        let mut should = |weight: f32, matches: Matches| {
+            parts.push(Part {
+                role: Role::Should,
+                weight,
+                matches,
+            });
+        };
         for (w, weight) in weighted {
-            clauses.push((Occur::Should, self.word_query(&w, weight)));
+            should(weight, self.word(&w)?);
             for part in self.split_compound(&w) {
-                clauses.push((Occur::Should, self.word_query(&part, 0.6 * weight)));
+                should(EXPANSION_WEIGHT * weight, self.word(&part)?);
             }
             if let Some(expansions) = self.synonyms.get(&w) {
                 for e in expansions.iter().filter(|e| **e != w) {
-                    clauses.push((Occur::Should, self.word_query(e, 0.6 * weight)));
+                    should(EXPANSION_WEIGHT * weight, self.word(e)?);
                 }
             }
         }
-        if clauses.is_empty() {
+        if parts.is_empty() {
             return Ok((0, Vec::new()));
         }
-        self.run(&BooleanQuery::new(clauses), offset, limit, boost)
+        Ok(self.run(&parts, offset, limit, boost))
     }
 
+    /// Ranks the parts, re-ranks a generous head by `boost` and returns the total and one page.
     fn run(
         &self,
-        q: &dyn Query,
+        parts: &[Part],
         offset: usize,
         limit: usize,
         boost: impl Fn(&ServiceDoc) -> f32,
-    ) -> Result<(usize, Vec<Hit<'_>>), SearchError> {
-        let searcher = self.reader.searcher();
-        // Re-rank a generous head of the result by availability, then page.
-        let head = (offset + limit).clamp(50, 500);
-        let (total, top) =
-            searcher.search(q, &(Count, TopDocs::with_limit(head).order_by_score()))?;
-        let mut hits: Vec<Hit<'_>> = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let stored: TantivyDocument = searcher.doc(addr)?;
-            let Some(i) = stored.get_first(self.fields.id).and_then(|v| v.as_u64()) else {
-                continue;
-            };
-            let Some(doc) = self.docs.get(i as usize) else {
-                continue;
-            };
-            hits.push(Hit {
-                doc,
-                score: score * boost(doc),
-            });
-        }
-        hits.sort_by(|a, b| {
+    ) -> (usize, Vec<Hit<'_>>) {
+        let head = offset.saturating_add(limit).clamp(50, 500);
+        let (total, top) = rank(parts, self.docs.len(), head);
+        let mut hits: Vec<(Hit<'_>, (u32, f32))> = top
+            .into_iter()
+            .filter_map(|(i, score)| {
+                let doc = self.docs.get(i as usize)?;
+                let hit = Hit {
+                    doc,
+                    score: score * boost(doc),
+                };
+                Some((hit, (i, score)))
+            })
+            .collect();
+        // By boosted score, then name; what is still equal in the order of the unboosted head.
+        hits.sort_unstable_by(|(a, a_raw), (b, b_raw)| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.doc.name.cmp(&b.doc.name))
+                .then_with(|| best_first(a_raw, b_raw))
         });
-        Ok((total, hits.into_iter().skip(offset).take(limit).collect()))
+        let page = hits.into_iter().skip(offset).take(limit);
+        (total, page.map(|(hit, _)| hit).collect())
     }
 }
 
@@ -513,5 +972,163 @@ mod tests {
         );
         assert!(parse("").is_empty());
         assert!(parse(&"x".repeat(5000)).len() <= 1);
+    }
+
+    fn real() -> &'static SearchIndex {
+        static INDEX: std::sync::OnceLock<SearchIndex> = std::sync::OnceLock::new();
+        INDEX.get_or_init(|| {
+            let dir = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/testdata/ozg-leika"
+            );
+            let data = crate::read_dir(std::path::Path::new(dir)).expect("catalogue data");
+            SearchIndex::build(data.documents()).expect("index")
+        })
+    }
+
+    /// The vocabulary's prefix and typo matching gives exactly what tantivy's automaton queries
+    /// (`FuzzyTermQuery` with transpositions) give on the same words.
+    #[test]
+    fn typo_and_prefix_matching_is_tantivys() {
+        use tantivy::collector::DocSetCollector;
+        use tantivy::query::FuzzyTermQuery;
+        let v = &real().vocabulary;
+        let mut sb = Schema::builder();
+        let word = sb.add_text_field("w", text_field("raw", false));
+        let k = sb.add_u64_field("k", NumericOptions::default().set_fast());
+        let index = Index::create_in_ram(sb.build());
+        let mut writer = index.writer_with_num_threads(1, 30_000_000).unwrap();
+        for (i, w) in v.words.iter().enumerate() {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(word, w.iter().collect::<String>());
+            doc.add_u64(k, i as u64);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let tantivy = |q: &dyn Query| -> Vec<usize> {
+            let mut found: Vec<usize> = searcher
+                .search(q, &DocSetCollector)
+                .unwrap()
+                .into_iter()
+                .map(|a| {
+                    let ks = searcher.segment_reader(a.segment_ord).fast_fields();
+                    ks.u64("k").unwrap().first(a.doc_id).unwrap() as usize
+                })
+                .collect();
+            found.sort_unstable();
+            found
+        };
+        // Query words, typos and umlaut spellings, and mutations of every 40th word of the names.
+        let mut queries: Vec<String> = [
+            "personalausweiss",
+            "hundsteuer",
+            "fuererschein",
+            "baugenemigung",
+            "einburgerung",
+            "fuehrerschien",
+            "sitzt",
+            "kindergartn",
+            "eheschliessung",
+            "meldebescheinigung",
+            "gaststaette",
+            "ummelden",
+            "zulassung",
+            "ab",
+            "hund",
+            "xyzzy",
+            "aaaaaaaaaa",
+            "schwerbehinderung",
+            "ausbildungsfoerderung",
+            "wohnberechtigungsschein",
+        ]
+        .map(str::to_owned)
+        .into();
+        for w in v.words.iter().step_by(40) {
+            let w: Vec<char> = w.to_vec();
+            let n = w.len();
+            let mut swapped = w.clone();
+            swapped.swap(n / 2, (n / 2 + 1).min(n - 1));
+            let mut dropped = w.clone();
+            dropped.remove(n / 2);
+            let mut changed = w.clone();
+            changed[n / 3] = if w[n / 3] == 'e' { 'a' } else { 'e' };
+            let mut added = w.clone();
+            added.insert(n / 2, 'x');
+            for q in [w, swapped, dropped, changed, added] {
+                queries.push(q.into_iter().collect());
+            }
+        }
+        for q in &queries {
+            let chars: Vec<char> = q.chars().collect();
+            let term = Term::from_field_text(word, q);
+            let prefix: Vec<usize> = v.with_prefix(&chars).collect();
+            assert_eq!(
+                prefix,
+                tantivy(&FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
+                "{q}"
+            );
+            // The search uses typos of distance 1 and 2 for whole words, distance 1 for beginnings.
+            let begins = tantivy(&FuzzyTermQuery::new_prefix(term.clone(), 1, true));
+            for distance in [1, 2] {
+                let whole = tantivy(&FuzzyTermQuery::new(term.clone(), distance as u8, true));
+                let typos = v.typos(&chars, distance, 1);
+                assert_eq!(typos.0, whole, "{q} ~{distance}");
+                assert_eq!(typos.1, begins, "{q} ~1*");
+            }
+        }
+    }
+
+    /// Answers are the same with an empty cache, a warm one and after the cache has rolled over.
+    #[test]
+    fn cache_keeps_answers() {
+        let index = real();
+        let queries = [
+            "Hund anmelden",
+            "\"Kraftfahrzeug Zulassung\"",
+            "Führerschein -international",
+            "Fürerschein",
+            "Kita Platz",
+            "Antrag",
+        ];
+        let answer = |q: &str| {
+            let (total, hits) = index
+                .search(q, 0, 10, |d| if d.id % 2 == 0 { 1.3 } else { 1.0 })
+                .unwrap();
+            let hits: Vec<(i64, u32)> =
+                hits.iter().map(|h| (h.doc.id, h.score.to_bits())).collect();
+            (total, hits)
+        };
+        let cold: Vec<_> = queries.iter().map(|q| answer(q)).collect();
+        let warm: Vec<_> = queries.iter().map(|q| answer(q)).collect();
+        assert_eq!(cold, warm);
+        for i in 0..2 * CACHE_ENTRIES + 10 {
+            index.search(&format!("w{i}"), 0, 1, |_| 1.0).unwrap();
+        }
+        {
+            let g = index.cache.0.read().unwrap();
+            let entries: usize = g.young.iter().chain(&g.old).map(HashMap::len).sum();
+            assert!(entries <= 2 * CACHE_ENTRIES, "{entries}");
+        }
+        let rolled: Vec<_> = queries.iter().map(|q| answer(q)).collect();
+        assert_eq!(cold, rolled);
+        // The phrase needs both words in this order; the exclusion drops what it matches.
+        let (_, hits) = index.search(queries[1], 0, 50, |_| 1.0).unwrap();
+        assert!(!hits.is_empty());
+        assert!(
+            hits.iter()
+                .all(|h| fold(&h.doc.name).contains("kraftfahrzeug zulassung"))
+        );
+        let (_, hits) = index.search(queries[2], 0, 50, |_| 1.0).unwrap();
+        assert!(!hits.is_empty());
+        assert!(
+            hits.iter()
+                .all(|h| !fold(&h.doc.name).contains("international"))
+        );
+        assert_eq!(
+            cold[3].1[0].0,
+            answer("Führerschein").1[0].0,
+            "typo ranks like the word"
+        );
     }
 }
