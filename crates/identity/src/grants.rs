@@ -260,58 +260,66 @@ impl GrantStore {
         }
         let hash = tokens::hash(token);
         let now = now_text();
-        let mut tx = self.db.pool().begin().await?;
-        // Mark as used first: of two concurrent presentations only one wins.
-        let row = sqlx::query(
-            "UPDATE oidc_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL \
-             RETURNING family_id, client_id, account_id, sid, scope, level, amr, auth_time, expires_at",
-        )
-        .bind(&now)
-        .bind(&hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            let known = sqlx::query("SELECT family_id, client_id, account_id, used_at, revoked_at FROM oidc_refresh_tokens WHERE token_hash = $1")
-                .bind(&hash)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(known) = known else {
-                return Ok(Refresh::Invalid);
-            };
-            let family: String = known.try_get(0)?;
-            let owner: String = known.try_get(1)?;
-            let account: String = known.try_get(2)?;
-            let used: Option<String> = known.try_get(3)?;
-            if owner != client_id || used.is_none() {
-                return Ok(Refresh::Invalid);
-            }
-            sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-                .bind(&now)
-                .bind(&family)
-                .execute(&mut *tx)
-                .await?;
-            account_event(
-                &mut tx,
-                "anonymous",
-                "oidc.refresh_reuse",
-                &account,
-                json!({"client_id": client_id, "family": family}),
+        // Two autocommitted statements instead of a transaction (this is the hot path of the
+        // token endpoint): the conditional UPDATE decides races — of two concurrent
+        // presentations only one marks the token — and only then the successor is written. A
+        // crash between the two leaves the old token used without a successor: the client's
+        // retry then counts as reuse and ends the family, which fails closed.
+        let rotated = {
+            let _gate = self.db.write_gate().await;
+            let row = sqlx::query(
+                "UPDATE oidc_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND client_id = $3 \
+                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+                 RETURNING family_id, client_id, account_id, sid, scope, level, amr, auth_time",
             )
+            .bind(&now)
+            .bind(&hash)
+            .bind(client_id)
+            .fetch_optional(self.db.pool())
             .await?;
-            tx.commit().await?;
-            return Ok(Refresh::Reused);
+            match row {
+                Some(row) => {
+                    let family: String = row.try_get("family_id")?;
+                    let grant = grant_from_row(&row)?;
+                    let mut conn = self.db.pool().acquire().await?;
+                    let next = insert_refresh(&mut conn, &family, &grant, valid_for).await?;
+                    Some((grant, next))
+                }
+                None => None,
+            }
         };
-        let owner: String = row.try_get("client_id")?;
-        let expires: String = row.try_get("expires_at")?;
-        if owner != client_id || expires <= now {
-            // Leave it unused: the roll-back undoes the mark.
-            return Ok(Refresh::Invalid);
+        if let Some((grant, next)) = rotated {
+            return Ok(Refresh::Rotated(grant, next));
         }
-        let family: String = row.try_get("family_id")?;
-        let grant = grant_from_row(&row)?;
-        let next = insert_refresh(&mut tx, &family, &grant, valid_for).await?;
+        // Not rotated: unknown, another client's, expired, revoked — or already used (reuse).
+        let known = sqlx::query(
+            "SELECT family_id, account_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND client_id = $2 AND used_at IS NOT NULL",
+        )
+        .bind(&hash)
+        .bind(client_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(known) = known else {
+            return Ok(Refresh::Invalid);
+        };
+        let family: String = known.try_get(0)?;
+        let account: String = known.try_get(1)?;
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(&now)
+            .bind(&family)
+            .execute(&mut *tx)
+            .await?;
+        account_event(
+            &mut tx,
+            "anonymous",
+            "oidc.refresh_reuse",
+            &account,
+            json!({"client_id": client_id, "family": family}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Refresh::Rotated(grant, next))
+        Ok(Refresh::Reused)
     }
 
     /// Revokes the family of a refresh token of `client_id`; false if not found.

@@ -31,6 +31,9 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time; transactions that start reading and then write would
+    /// otherwise collide and wait in SQLite's busy handler (sleeping). See [`Db::write_gate`].
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -94,7 +97,22 @@ impl Db {
                 redact_url(url)
             ))
         })?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            write_gate: Default::default(),
+        })
+    }
+
+    /// On SQLite, a guard that lets one write transaction of this process run at a time; hold
+    /// it across `begin … commit` of hot read-then-write transactions (token rotation) so they
+    /// queue in the process instead of colliding in SQLite's busy handler. `None` on
+    /// PostgreSQL, whose row locks do this job.
+    pub async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// The SQLite URL for a file in `data_dir` (created if missing).
