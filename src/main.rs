@@ -4,6 +4,7 @@ mod catalog;
 mod config;
 mod demo;
 mod identity;
+mod memory;
 mod xrechnung;
 
 use anyhow::{Context, Result};
@@ -410,6 +411,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    memory::tune_allocator();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
