@@ -401,6 +401,26 @@ async fn citizen_journey(s: &Server) {
     assert_eq!(replay.status(), 400);
     assert!(audit_count(s, "oidc.code_replay").await >= 1);
 
+    // The consent is listed on the account page and can be withdrawn; then the app must ask again.
+    let (_, _, page) = b.get("/konto").await;
+    assert!(page.contains("Demo-Anwendung (SPA)"), "{page}");
+    let (status, location, _) = b
+        .post(
+            "/konto/freigaben/widerrufen",
+            &[("csrf", &input(&page, "csrf")), ("client_id", "demo-spa")],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/konto?hinweis=freigabe")
+    );
+    let (_, _, page) = b.get("/konto").await;
+    assert!(page.contains("noch keiner Anwendung Zugriff"), "{page}");
+    let (status, _, page) = b.get(&authorize).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Zustimmen"), "consent asked again: {page}");
+    assert_eq!(audit_count(s, "oidc.consent_withdrawn").await, 1);
+
     // Export holds the account; the data is the account's own.
     let (status, _, export) = b.get("/konto/export").await;
     assert_eq!(status, 200);
@@ -979,3 +999,114 @@ async fn tenant_clients(s: &Server) {
     );
 }
 on_both_backends!(tenants_register_their_own_clients, tenant_clients);
+
+async fn organisation_members(s: &Server) {
+    let mut erika = login(s, "erika.mustermann@example.org", "Demo-Passwort-1").await;
+    let (_, _, page) = erika.get("/konto").await;
+    let org_path = page
+        .split("href=\"/konto/organisation/")
+        .nth(1)
+        .map(|r| format!("/konto/organisation/{}", r.split('"').next().unwrap()))
+        .expect("organisation link");
+    assert!(page.contains("Musterfirma GmbH"), "{page}");
+    let (status, _, page) = erika.get(&org_path).await;
+    assert_eq!(status, 200);
+    let csrf = input(&page, "csrf");
+    let add = |email: &'static str, role: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("email", email.to_owned()),
+            ("rolle", role.to_owned()),
+        ]
+    };
+    // Unknown address: refused with the reason, nothing changes.
+    let (status, _, page) = erika
+        .post(
+            &format!("{org_path}/mitglieder"),
+            &pairs(&add("niemand@example.org", "member")),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("kein Bürgerkonto"), "{page}");
+    // The clerk becomes a member and sees the company on her account page, without admin forms.
+    let (status, _, _) = erika
+        .post(
+            &format!("{org_path}/mitglieder"),
+            &pairs(&add("sachbearbeitung.koeln@example.org", "member")),
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = erika
+        .post(
+            &format!("{org_path}/mitglieder"),
+            &pairs(&add("sachbearbeitung.koeln@example.org", "member")),
+        )
+        .await;
+    assert_eq!(status, 409, "already a member");
+    let mut clerk = login(s, "sachbearbeitung.koeln@example.org", "Demo-Passwort-1").await;
+    let (_, _, page) = clerk.get("/konto").await;
+    assert!(
+        page.contains("Musterfirma GmbH") && page.contains("(Mitglied)"),
+        "{page}"
+    );
+    let (status, _, page) = clerk.get(&org_path).await;
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("Mitglied hinzufügen"),
+        "members do not manage: {page}"
+    );
+    let clerk_csrf = input(&clerk.get("/konto").await.2, "csrf");
+    let (status, _, _) = clerk
+        .post(
+            &format!("{org_path}/mitglieder"),
+            &[
+                ("csrf", clerk_csrf.as_str()),
+                ("email", "erika.mustermann@example.org"),
+                ("rolle", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The last admin cannot leave; a member can be removed.
+    let erika_id = {
+        let db = s.db().connect().await.unwrap();
+        sqlx::query_scalar::<_, String>(
+            "SELECT id FROM accounts WHERE email = 'erika.mustermann@example.org'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+    };
+    let (status, _, page) = erika
+        .post(
+            &format!("{org_path}/entfernen"),
+            &[("csrf", csrf.as_str()), ("account_id", erika_id.as_str())],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("letzte"), "{page}");
+    let clerk_id = {
+        let db = s.db().connect().await.unwrap();
+        sqlx::query_scalar::<_, String>(
+            "SELECT id FROM accounts WHERE email = 'sachbearbeitung.koeln@example.org'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+    };
+    let (status, _, _) = erika
+        .post(
+            &format!("{org_path}/entfernen"),
+            &[("csrf", csrf.as_str()), ("account_id", clerk_id.as_str())],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(clerk.get(&org_path).await.0, 403, "no longer a member");
+    assert_eq!(
+        audit_count(s, "organisation.member_add").await,
+        2,
+        "demo seed and Erika's addition"
+    );
+    assert_eq!(audit_count(s, "organisation.member_remove").await, 1);
+}
+on_both_backends!(organisation_admins_manage_members, organisation_members);

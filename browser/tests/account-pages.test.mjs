@@ -33,6 +33,10 @@ describe('Pages behind the login (axe-core)', () => {
       await expectNoViolations(page, '/konto/zwei-faktor');
       await page.goto(`${ctx.server.baseUrl}/konto/loeschen`);
       await expectNoViolations(page, '/konto/loeschen');
+      await page.goto(`${ctx.server.baseUrl}/konto`);
+      await Promise.all([page.waitForURL(/\/konto\/organisation\//), page.getByRole('link', { name: 'Musterfirma GmbH' }).click()]);
+      await assert.doesNotReject(page.getByRole('heading', { name: 'Mitglied hinzufügen' }).waitFor());
+      await expectNoViolations(page, 'organisation page (admin)');
     } finally {
       await page.close();
     }

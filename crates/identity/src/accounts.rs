@@ -719,6 +719,62 @@ impl AccountStore {
         Ok(())
     }
 
+    /// The members of an organisation account with their roles, by e-mail address.
+    pub async fn members(&self, organisation_id: &str) -> Result<Vec<(Account, String)>> {
+        let sql = format!(
+            "SELECT {cols}, m.role AS member_role FROM organisation_members m JOIN accounts a ON a.id = m.account_id \
+             WHERE m.organisation_id = $1 ORDER BY a.email",
+            cols = ACCOUNT_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(organisation_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((account_from_row(r)?, r.try_get("member_role")?)))
+            .collect()
+    }
+
+    /// Removes a member; the last admin cannot be removed. False if not a member.
+    pub async fn remove_member(
+        &self,
+        organisation_id: &str,
+        account_id: &str,
+        actor: &str,
+    ) -> Result<bool> {
+        let members = self.members(organisation_id).await?;
+        let Some((_, role)) = members.iter().find(|(a, _)| a.id == account_id) else {
+            return Ok(false);
+        };
+        if role == "admin" && members.iter().filter(|(_, r)| r == "admin").count() == 1 {
+            return Err(IdentityError::Invalid(
+                "Die letzte Administratorin oder der letzte Administrator kann nicht entfernt werden.".into(),
+            ));
+        }
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "DELETE FROM organisation_members WHERE organisation_id = $1 AND account_id = $2",
+        )
+        .bind(organisation_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        account_event(
+            &mut tx,
+            actor,
+            "organisation.member_remove",
+            organisation_id,
+            json!({"member": account_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// The organisations an account belongs to, with its role: `(organisation, role)`.
     pub async fn memberships(&self, account_id: &str) -> Result<Vec<(Account, String)>> {
         let sql = format!(

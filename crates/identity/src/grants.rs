@@ -47,6 +47,19 @@ pub struct CodeGrant {
     pub code_challenge: Option<String>,
 }
 
+/// A consent as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentInfo {
+    /// Client.
+    pub client_id: String,
+    /// Its name.
+    pub client_name: String,
+    /// Granted scopes (space separated).
+    pub scopes: String,
+    /// When.
+    pub granted_at: String,
+}
+
 /// Outcome of presenting a refresh token.
 #[derive(Debug)]
 pub enum Refresh {
@@ -130,6 +143,27 @@ impl GrantStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The consents of an account, with the clients' names.
+    pub async fn consents(&self, account_id: &str) -> Result<Vec<ConsentInfo>> {
+        let rows = sqlx::query(
+            "SELECT c.client_id, k.name, c.scopes, c.granted_at FROM oidc_consents c \
+             JOIN oidc_clients k ON k.client_id = c.client_id WHERE c.account_id = $1 ORDER BY k.name",
+        )
+        .bind(account_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ConsentInfo {
+                    client_id: r.try_get(0)?,
+                    client_name: r.try_get(1)?,
+                    scopes: r.try_get(2)?,
+                    granted_at: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     /// Withdraws consent (and revokes the client's refresh tokens of the account).

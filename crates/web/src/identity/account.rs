@@ -16,6 +16,7 @@ use rathaus_identity::IdentityError;
 use rathaus_identity::accounts::{
     Account, AccountKind, Address, MailPurpose, NewAccount, Profile, Session,
 };
+use rathaus_identity::grants::ConsentInfo;
 use rathaus_identity::passkeys::PasskeyInfo;
 use rathaus_identity::password::check_policy;
 use rathaus_identity::totp::TotpSecret;
@@ -113,6 +114,9 @@ fn flash_text(code: Option<&str>) -> Option<&'static str> {
         }
         "zwei-faktor-entfernt" => "Der zweite Faktor wurde entfernt.",
         "sitzung" => "Die Sitzung wurde beendet.",
+        "freigabe" => {
+            "Die Freigabe wurde widerrufen; die Anwendung muss Sie erneut um Zustimmung bitten."
+        }
         "passkey" => {
             "Der Passkey ist eingerichtet. Künftige Anmeldungen fragen nach dem Passwort nach ihm und erreichen das Vertrauensniveau substanziell."
         }
@@ -133,10 +137,10 @@ fn overview_page(
     headers: &HeaderMap,
     session: &Session,
     account: &Account,
-    sessions: &[Session],
-    passkeys: &[PasskeyInfo],
+    x: &Extras,
     m: Messages<'_>,
 ) -> Response {
+    let (sessions, passkeys) = (&x.sessions, &x.passkeys);
     let p = &account.profile;
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     respond(
@@ -199,6 +203,42 @@ fn overview_page(
                         }
                     }
                 }
+                @if !x.organisations.is_empty() {
+                    h2 { "Unternehmenskonten" }
+                    ul {
+                        @for (org, role) in &x.organisations {
+                            li {
+                                a href={ "/konto/organisation/" (org.id) } { (org.profile.organisation_name.as_deref().unwrap_or(&org.email)) }
+                                " (" (if role == "admin" { "Administration" } else { "Mitglied" }) ")"
+                            }
+                        }
+                    }
+                }
+                h2 { "Freigaben für Anwendungen" }
+                @if x.consents.is_empty() {
+                    p { "Sie haben noch keiner Anwendung Zugriff gegeben." }
+                } @else {
+                    table {
+                        caption class="visually-hidden" { "Anwendungen mit Ihrer Zustimmung" }
+                        thead { tr { th scope="col" { "Anwendung" } th scope="col" { "Angaben" } th scope="col" { "Seit" } th scope="col" { span class="visually-hidden" { "Aktion" } } } }
+                        tbody {
+                            @for c in &x.consents {
+                                tr {
+                                    td { (c.client_name) }
+                                    td { (c.scopes.split_ascii_whitespace().map(rathaus_identity::scope::describe).collect::<Vec<_>>().join(", ")) }
+                                    td { (c.granted_at) }
+                                    td {
+                                        form method="post" action="/konto/freigaben/widerrufen" {
+                                            input type="hidden" name=(csrf::FIELD) value=(csrf_token);
+                                            input type="hidden" name="client_id" value=(c.client_id);
+                                            button type="submit" class="secondary" aria-label={ "Freigabe für " (c.client_name) " widerrufen" } { "Widerrufen" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 h2 { "Ihre Daten" }
                 ul {
                     li { a href="/konto/export" download="servicekonto.json" { "Alle gespeicherten Daten herunterladen (JSON)" } }
@@ -214,6 +254,41 @@ fn overview_page(
     )
 }
 
+/// What the overview shows besides the account itself.
+struct Extras {
+    sessions: Vec<Session>,
+    passkeys: Vec<PasskeyInfo>,
+    organisations: Vec<(Account, String)>,
+    consents: Vec<ConsentInfo>,
+}
+
+async fn render_overview(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &Session,
+    account: &Account,
+    m: Messages<'_>,
+) -> Response {
+    let id = &account.id;
+    let x = Extras {
+        sessions: state
+            .identity
+            .accounts
+            .sessions(id)
+            .await
+            .unwrap_or_default(),
+        passkeys: state.identity.passkeys.list(id).await.unwrap_or_default(),
+        organisations: state
+            .identity
+            .accounts
+            .memberships(id)
+            .await
+            .unwrap_or_default(),
+        consents: state.identity.grants.consents(id).await.unwrap_or_default(),
+    };
+    overview_page(state, headers, session, account, &x, m)
+}
+
 /// `GET /konto`
 pub async fn overview(
     State(state): State<AppState>,
@@ -221,34 +296,15 @@ pub async fn overview(
     SignedIn(session, account): SignedIn,
     Query(f): Query<Flash>,
 ) -> Response {
-    let sessions = state
-        .identity
-        .accounts
-        .sessions(&account.id)
-        .await
-        .unwrap_or_default();
-    let passkeys = state
-        .identity
-        .passkeys
-        .list(&account.id)
-        .await
-        .unwrap_or_default();
-    overview_page(
-        &state,
-        &headers,
-        &session,
-        &account,
-        &sessions,
-        &passkeys,
-        Messages {
-            notice: flash_text(f.hinweis.as_deref()),
-            error: None,
-            status: StatusCode::OK,
-        },
-    )
+    let m = Messages {
+        notice: flash_text(f.hinweis.as_deref()),
+        error: None,
+        status: StatusCode::OK,
+    };
+    render_overview(&state, &headers, &session, &account, m).await
 }
 
-/// The overview page with an error message (a refused form on it).
+/// The overview with an error message (for forms posted from it).
 pub(super) async fn overview_with_error(
     state: &AppState,
     headers: &HeaderMap,
@@ -257,31 +313,18 @@ pub(super) async fn overview_with_error(
     message: &str,
     status: StatusCode,
 ) -> Response {
-    let sessions = state
-        .identity
-        .accounts
-        .sessions(&account.id)
-        .await
-        .unwrap_or_default();
-    let passkeys = state
-        .identity
-        .passkeys
-        .list(&account.id)
-        .await
-        .unwrap_or_default();
-    overview_page(
+    render_overview(
         state,
         headers,
         session,
         account,
-        &sessions,
-        &passkeys,
         Messages {
             notice: None,
             error: Some(message),
             status,
         },
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -952,5 +995,32 @@ pub async fn delete(
             Some("Das Konto konnte nicht gelöscht werden."),
             StatusCode::INTERNAL_SERVER_ERROR,
         ),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConsentForm {
+    csrf: String,
+    client_id: String,
+}
+
+/// `POST /konto/freigaben/widerrufen`
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+    Form(f): Form<ConsentForm>,
+) -> Response {
+    if !csrf::verify(&headers, &f.csrf, &state.config.csrf_secret) {
+        return expired_form();
+    }
+    match state
+        .identity
+        .grants
+        .withdraw_consent(&account.id, &f.client_id)
+        .await
+    {
+        Ok(()) => Redirect::to("/konto?hinweis=freigabe").into_response(),
+        Err(_) => technical_error(),
     }
 }

@@ -5,6 +5,7 @@
 mod account;
 mod login;
 mod oidc;
+mod organisation;
 mod passkey;
 
 use crate::html::layout::error_page;
@@ -61,6 +62,19 @@ pub fn router() -> Router<AppState> {
         .route("/konto/passkeys/optionen", post(passkey::register_options))
         .route("/konto/passkeys/entfernen", post(passkey::remove))
         .route("/konto/sitzungen/beenden", post(account::end_session))
+        .route(
+            "/konto/freigaben/widerrufen",
+            post(account::withdraw_consent),
+        )
+        .route("/konto/organisation/{id}", get(organisation::page))
+        .route(
+            "/konto/organisation/{id}/mitglieder",
+            post(organisation::add),
+        )
+        .route(
+            "/konto/organisation/{id}/entfernen",
+            post(organisation::remove),
+        )
         .route("/konto/export", get(account::export))
         .route(
             "/konto/loeschen",
