@@ -3,6 +3,7 @@
 
 use crate::audit::{account_event, entry};
 use crate::keys::{KeyRing, SigningAlg, SigningKey};
+use crate::rotation::Rotator;
 use crate::scope::Scopes;
 use crate::tokens::{self, prefix};
 use crate::{Result, TrustLevel};
@@ -75,9 +76,10 @@ pub enum Refresh {
 #[derive(Clone, Debug)]
 pub struct GrantStore {
     db: Db,
+    rotator: std::sync::Arc<Rotator>,
 }
 
-fn grant_from_row(row: &AnyRow) -> Result<Grant> {
+pub(crate) fn grant_from_row(row: &AnyRow) -> Result<Grant> {
     let level: String = row.try_get("level")?;
     let amr: String = row.try_get("amr")?;
     Ok(Grant {
@@ -95,7 +97,10 @@ fn grant_from_row(row: &AnyRow) -> Result<Grant> {
 impl GrantStore {
     /// Wraps a database.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            rotator: std::sync::Arc::new(Rotator::new(db.clone())),
+            db,
+        }
     }
 
     /// Scopes the account has consented to for the client.
@@ -293,38 +298,14 @@ impl GrantStore {
             return Ok(Refresh::Invalid);
         }
         let hash = tokens::hash(token);
-        let now = now_text();
-        // Two autocommitted statements instead of a transaction (this is the hot path of the
-        // token endpoint): the conditional UPDATE decides races — of two concurrent
-        // presentations only one marks the token — and only then the successor is written. A
-        // crash between the two leaves the old token used without a successor: the client's
-        // retry then counts as reuse and ends the family, which fails closed.
-        let rotated = {
-            let _gate = self.db.write_gate().await;
-            let row = sqlx::query(
-                "UPDATE oidc_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND client_id = $3 \
-                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
-                 RETURNING family_id, client_id, account_id, sid, scope, level, amr, auth_time",
-            )
-            .bind(&now)
-            .bind(&hash)
-            .bind(client_id)
-            .fetch_optional(self.db.pool())
-            .await?;
-            match row {
-                Some(row) => {
-                    let family: String = row.try_get("family_id")?;
-                    let grant = grant_from_row(&row)?;
-                    let mut conn = self.db.pool().acquire().await?;
-                    let next = insert_refresh(&mut conn, &family, &grant, valid_for).await?;
-                    Some((grant, next))
-                }
-                None => None,
-            }
-        };
-        if let Some((grant, next)) = rotated {
+        if let Some((grant, next)) = self
+            .rotator
+            .rotate(hash.clone(), client_id, valid_for)
+            .await?
+        {
             return Ok(Refresh::Rotated(grant, next));
         }
+        let now = now_text();
         // Not rotated: unknown, another client's, expired, revoked — or already used (reuse).
         let known = sqlx::query(
             "SELECT family_id, account_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND client_id = $2 AND used_at IS NOT NULL",
@@ -555,30 +536,206 @@ impl GrantStore {
     }
 }
 
+/// A refresh token about to be written.
+pub(crate) struct NewRefresh {
+    /// The token handed to the client.
+    pub(crate) token: String,
+    hash: String,
+    family: String,
+    grant: Grant,
+    created_at: String,
+    expires_at: String,
+}
+
+impl NewRefresh {
+    /// Binds the 11 values of one row of `oidc_refresh_tokens` (column order of the inserts).
+    pub(crate) fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        let g = &self.grant;
+        q.bind(&self.hash)
+            .bind(&self.family)
+            .bind(&g.client_id)
+            .bind(&g.account_id)
+            .bind(&g.sid)
+            .bind(&g.scope)
+            .bind(g.level.as_str())
+            .bind(g.amr.join(" "))
+            .bind(g.auth_time)
+            .bind(&self.created_at)
+            .bind(&self.expires_at)
+    }
+}
+
+/// A new refresh token of `family` for `grant`.
+pub(crate) fn new_refresh(family: &str, grant: &Grant, valid_for: Duration) -> NewRefresh {
+    let (token, hash) = tokens::opaque(prefix::REFRESH);
+    let now = Utc::now();
+    NewRefresh {
+        token,
+        hash,
+        family: family.to_owned(),
+        grant: grant.clone(),
+        created_at: format_ts(now),
+        expires_at: format_ts(now + valid_for),
+    }
+}
+
 async fn insert_refresh(
     conn: &mut sqlx::AnyConnection,
     family: &str,
     g: &Grant,
     valid_for: Duration,
 ) -> Result<String> {
-    let (token, hash) = tokens::opaque(prefix::REFRESH);
-    let now = Utc::now();
-    sqlx::query(
+    let next = new_refresh(family, g, valid_for);
+    next.bind(sqlx::query(
         "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(hash)
-    .bind(family)
-    .bind(&g.client_id)
-    .bind(&g.account_id)
-    .bind(&g.sid)
-    .bind(&g.scope)
-    .bind(g.level.as_str())
-    .bind(g.amr.join(" "))
-    .bind(g.auth_time)
-    .bind(format_ts(now))
-    .bind(format_ts(now + valid_for))
+    ))
     .execute(&mut *conn)
     .await?;
-    Ok(token)
+    Ok(next.token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{AccountKind, AccountStore, NewAccount};
+    use crate::clients::{Client, ClientKind, ClientStore, NewClient};
+    use futures::future::join_all;
+    use rathaus_storage::testing::TestDatabase;
+
+    async fn setup(backend: &str) -> (TestDatabase, GrantStore, Grant) {
+        let tdb = TestDatabase::new(backend).await.expect("test database");
+        let db = tdb.connect().await.expect("connect");
+        let account = AccountStore::new(db.clone())
+            .create(
+                &NewAccount {
+                    kind: AccountKind::Person,
+                    email: "rotation@example.org".into(),
+                    password_hash: None,
+                    profile: Default::default(),
+                    email_verified: true,
+                },
+                "test",
+            )
+            .await
+            .expect("account");
+        let clients = ClientStore::new(db.clone());
+        for id in ["app-a", "app-b"] {
+            let client = Client {
+                client_id: id.into(),
+                tenant_id: None,
+                name: id.into(),
+                kind: ClientKind::Public,
+                secret_hash: None,
+                redirect_uris: vec!["http://127.0.0.1/callback".into()],
+                post_logout_redirect_uris: vec![],
+                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                scopes: vec!["openid".into(), "offline_access".into()],
+                acts_for: vec![],
+                staff_role: None,
+                id_token_alg: None,
+            };
+            clients
+                .upsert(
+                    &NewClient {
+                        client,
+                        secret: None,
+                    },
+                    "test",
+                )
+                .await
+                .expect("client");
+        }
+        let grant = Grant {
+            client_id: "app-a".into(),
+            account_id: account.id,
+            sid: "s1".into(),
+            scope: "openid offline_access".into(),
+            level: TrustLevel::Low,
+            amr: vec!["pwd".into()],
+            auth_time: 1,
+        };
+        (tdb, GrantStore::new(db), grant)
+    }
+
+    async fn batched_rotation(backend: &str) {
+        let (_tdb, store, grant) = setup(backend).await;
+        let ttl = Duration::days(1);
+        // Many families presented at once: every token rotates to a distinct successor that
+        // carries its grant and rotates again.
+        let mut first = Vec::new();
+        for _ in 0..40 {
+            first.push(store.issue_refresh(&grant, ttl).await.expect("issue"));
+        }
+        let outcomes = join_all(first.iter().map(|t| store.rotate_refresh(t, "app-a", ttl))).await;
+        let mut next = Vec::new();
+        for outcome in outcomes {
+            match outcome.expect("rotate") {
+                Refresh::Rotated(g, token) => {
+                    assert_eq!(g, grant);
+                    next.push(token);
+                }
+                other => panic!("expected rotation, got {other:?}"),
+            }
+        }
+        let distinct: std::collections::HashSet<_> = next.iter().collect();
+        assert_eq!(distinct.len(), 40);
+        for t in &next[..3] {
+            assert!(matches!(
+                store.rotate_refresh(t, "app-a", ttl).await.expect("rotate"),
+                Refresh::Rotated(..)
+            ));
+        }
+
+        // Another client's presentation neither rotates nor burns the token.
+        let token = store.issue_refresh(&grant, ttl).await.expect("issue");
+        assert!(matches!(
+            store
+                .rotate_refresh(&token, "app-b", ttl)
+                .await
+                .expect("rotate"),
+            Refresh::Invalid
+        ));
+        // The same token presented eight times at once: one rotation, the rest is reuse, which
+        // revokes the family including the successor just issued.
+        let outcomes = join_all((0..8).map(|_| store.rotate_refresh(&token, "app-a", ttl))).await;
+        let mut rotated = Vec::new();
+        let mut reused = 0;
+        for outcome in outcomes {
+            match outcome.expect("rotate") {
+                Refresh::Rotated(_, next) => rotated.push(next),
+                Refresh::Reused => reused += 1,
+                Refresh::Invalid => panic!("a presented token is never unknown here"),
+            }
+        }
+        assert_eq!((rotated.len(), reused), (1, 7));
+        assert!(matches!(
+            store
+                .rotate_refresh(&rotated[0], "app-a", ttl)
+                .await
+                .expect("rotate"),
+            Refresh::Invalid
+        ));
+        // Unknown and malformed tokens.
+        assert!(matches!(
+            store
+                .rotate_refresh("rrt_unbekannt", "app-a", ttl)
+                .await
+                .expect("rotate"),
+            Refresh::Invalid
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batched_rotation_sqlite() {
+        batched_rotation("sqlite").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batched_rotation_postgres() {
+        batched_rotation("postgres").await;
+    }
 }

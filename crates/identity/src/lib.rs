@@ -21,6 +21,7 @@ pub mod password;
 pub mod pkce;
 pub mod provider;
 pub mod redirect;
+mod rotation;
 pub mod scope;
 pub mod sealed;
 pub mod tokens;

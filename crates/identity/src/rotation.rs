@@ -1,0 +1,197 @@
+//! Refresh-token rotation as group commit.
+//!
+//! Rotation is the only write on the hot path of the token endpoint. One rotation as its own
+//! statements costs several database round trips, and SQLite has a single writer, so under load
+//! the requests queue behind each other. Here the presentations that arrive while a batch is
+//! being written wait in a channel and are rotated together by one task: one conditional
+//! `UPDATE … RETURNING` marks every presented token used, one multi-row `INSERT` writes the
+//! successors, in one transaction. Races stay decided by the database: of two presentations of
+//! the same token only one finds it unused.
+
+use crate::grants::{Grant, grant_from_row, new_refresh};
+use crate::{IdentityError, Result};
+use chrono::Duration;
+use rathaus_core::time::now_text;
+use rathaus_storage::{Db, StorageError};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most presentations rotated in one transaction (11 bound values each in the insert).
+const MAX_BATCH: usize = 64;
+
+/// A rotated token: the grant it carries and the successor token.
+pub(crate) type Rotated = Option<(Grant, String)>;
+
+struct Job {
+    hash: String,
+    client_id: String,
+    valid_for: Duration,
+    reply: oneshot::Sender<std::result::Result<Rotated, String>>,
+}
+
+/// Rotates refresh tokens in batches through one background task per store.
+pub(crate) struct Rotator {
+    db: Db,
+    queue: OnceLock<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for Rotator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotator")
+            .field("started", &self.queue.get().is_some())
+            .finish()
+    }
+}
+
+impl Rotator {
+    pub(crate) fn new(db: Db) -> Self {
+        Self {
+            db,
+            queue: OnceLock::new(),
+        }
+    }
+
+    /// Marks the token with hash `hash` of `client_id` used and issues its successor; `None` if
+    /// it is not an unused, unrevoked, unexpired token of that client.
+    pub(crate) async fn rotate(
+        &self,
+        hash: String,
+        client_id: &str,
+        valid_for: Duration,
+    ) -> Result<Rotated> {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(run(self.db.clone(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            hash,
+            client_id: client_id.to_owned(),
+            valid_for,
+            reply,
+        };
+        let job = match queue.send(job).await {
+            Ok(()) => return receive(answer).await,
+            // The task is gone (its runtime ended): rotate alone.
+            Err(mpsc::error::SendError(job)) => job,
+        };
+        let mut outcome = rotate_batch(&self.db, std::slice::from_ref(&job)).await?;
+        Ok(outcome.pop().flatten())
+    }
+}
+
+async fn receive(
+    answer: oneshot::Receiver<std::result::Result<Rotated, String>>,
+) -> Result<Rotated> {
+    match answer.await {
+        Ok(Ok(rotated)) => Ok(rotated),
+        Ok(Err(message)) => Err(IdentityError::Storage(StorageError::Config(message))),
+        Err(_) => Err(IdentityError::Storage(StorageError::Config(
+            "Rotation der Refresh-Tokens abgebrochen".into(),
+        ))),
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match rotate_batch(&db, &batch).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                // Nothing was committed: every token of the batch is still unused and the
+                // clients may retry.
+                tracing::error!(error = %e, size = batch.len(), "refresh rotation failed");
+                let message = e.to_string();
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Rotates a batch in one transaction; the outcomes are in the order of `jobs`.
+async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
+    let now = now_text();
+    let mut sql = String::from(
+        "UPDATE oidc_refresh_tokens SET used_at = $1 \
+         WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND (",
+    );
+    for i in 0..jobs.len() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        let _ = write!(
+            sql,
+            "(token_hash = ${} AND client_id = ${})",
+            2 + 2 * i,
+            3 + 2 * i
+        );
+    }
+    sql.push_str(
+        ") RETURNING token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time",
+    );
+    let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&now);
+    for job in jobs {
+        update = update.bind(&job.hash).bind(&job.client_id);
+    }
+
+    let _gate = db.write_gate().await;
+    let mut tx = db.pool().begin().await?;
+    let rows = update.fetch_all(&mut *tx).await?;
+    let mut marked: HashMap<(String, String), (String, Grant)> = HashMap::new();
+    for row in &rows {
+        let hash: String = row.try_get("token_hash")?;
+        let family: String = row.try_get("family_id")?;
+        let grant = grant_from_row(row)?;
+        marked.insert((hash, grant.client_id.clone()), (family, grant));
+    }
+    // Hand each marked token to the first job that presented it; a second presentation of
+    // the same token in the batch finds it used, as it would one batch later.
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut successors = Vec::new();
+    for job in jobs {
+        let key = (job.hash.clone(), job.client_id.clone());
+        match marked.remove(&key) {
+            Some((family, grant)) => {
+                let next = new_refresh(&family, &grant, job.valid_for);
+                outcomes.push(Some((grant, next.token.clone())));
+                successors.push(next);
+            }
+            None => outcomes.push(None),
+        }
+    }
+    if !successors.is_empty() {
+        let mut sql = String::from(
+            "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) VALUES ",
+        );
+        for i in 0..successors.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..11 {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "${}", 1 + 11 * i + c);
+            }
+            sql.push(')');
+        }
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for s in &successors {
+            insert = s.bind(insert);
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
