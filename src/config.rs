@@ -41,6 +41,28 @@ pub struct Config {
     pub blobs: BlobConfig,
     /// Servicekonto and OpenID Connect provider.
     pub identity: IdentityConfig,
+    /// Online forms.
+    pub forms: FormsConfig,
+}
+
+/// Online forms.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FormsConfig {
+    /// Largest upload per file in bytes (a field's own smaller limit wins).
+    pub max_upload_bytes: usize,
+    /// ClamAV daemon (`host:port`, e.g. `127.0.0.1:3310`) that scans every upload; empty: no
+    /// virus scan (type and size checks only).
+    pub clamav: Option<String>,
+}
+
+impl Default for FormsConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 10 * 1024 * 1024,
+            clamav: None,
+        }
+    }
 }
 
 /// Servicekonto and OpenID Connect provider.
@@ -174,6 +196,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             blobs: BlobConfig::default(),
             identity: IdentityConfig::default(),
+            forms: FormsConfig::default(),
         }
     }
 }

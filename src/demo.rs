@@ -383,3 +383,77 @@ mod tests {
         assert_eq!(dahlem.ags.as_str(), "05366012");
     }
 }
+
+/// Demo dog-tax rates per municipality (euros per year: first dog, each further dog, dangerous
+/// dog) — example figures for the demo, not the municipalities' statutes.
+const DOG_TAX: &[(&str, &str, [u32; 3])] = &[
+    (
+        "koeln",
+        "Steueramt, Kassen- und Steueramt der Stadt Köln",
+        [156, 156, 852],
+    ),
+    (
+        "duesseldorf",
+        "Steueramt der Landeshauptstadt Düsseldorf",
+        [96, 150, 600],
+    ),
+    ("muenster", "Steueramt der Stadt Münster", [138, 174, 720]),
+    (
+        "euskirchen",
+        "Fachbereich Finanzen, Stadt Euskirchen",
+        [96, 120, 600],
+    ),
+    ("dahlem", "Gemeindekasse Dahlem", [60, 84, 480]),
+];
+
+/// Seeds the reference service: the Hundesteuer-Anmeldung as the Land's Einer-für-Alle template,
+/// activated by each demo municipality with its office and rates. Idempotent.
+pub async fn seed_forms(db: &Db) -> Result<()> {
+    use rathaus_storage::forms::FormStore;
+    let tenants = TenantStore::new(db.clone());
+    let forms = FormStore::new(db.clone());
+    let land = tenants.get("nrw").await?;
+    let mut form = rathaus_forms::hundesteuer();
+    // The demo takes applications without login too (logged-in citizens get their data
+    // prefilled); a municipality can require a trust level in its own version.
+    form.trust_level = None;
+    let definition = serde_json::to_string(&form)?;
+    let schema = rathaus_forms::json_schema(&form).to_string();
+    let saved = forms
+        .import(
+            land.id,
+            "rathaus-hundesteuer",
+            &form.title,
+            &definition,
+            &schema,
+            "system:demo",
+        )
+        .await?;
+    if saved.changed {
+        forms
+            .set_template(land.id, &saved.form_id, true, "system:demo")
+            .await?;
+    }
+    for (slug, office, [first, further, dangerous]) in DOG_TAX {
+        let tenant = tenants.get(slug).await?;
+        let active = forms
+            .list_for(tenant.id)
+            .await?
+            .iter()
+            .any(|f| f.form.id == saved.form_id);
+        if active {
+            continue;
+        }
+        let params = serde_json::json!({
+            "dienststelle": office,
+            "gebuehr_hinweis": format!(
+                "Hundesteuer pro Jahr: {first} € für den ersten Hund, {further} € für jeden weiteren, {dangerous} € für einen gefährlichen Hund (Beispielsätze der Demo)."
+            ),
+            "hundesteuer_saetze": {"ersthund": first, "weiterer_hund": further, "gefaehrlicher_hund": dangerous},
+        });
+        forms
+            .activate(tenant.id, &saved.form_id, &params, "system:demo")
+            .await?;
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod demo;
+mod forms;
 mod identity;
 mod memory;
 mod xrechnung;
@@ -29,7 +30,7 @@ struct Cli {
 }
 
 #[derive(Args, Clone, Default)]
-struct Common {
+pub(crate) struct Common {
     /// Configuration file (default: ./rathaus.toml if it exists).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -82,6 +83,11 @@ enum Command {
     Staff {
         #[command(subcommand)]
         command: StaffCommand,
+    },
+    /// Online forms (FIM import).
+    Forms {
+        #[command(subcommand)]
+        command: forms::FormsCommand,
     },
 }
 
@@ -159,7 +165,7 @@ enum StaffCommand {
     },
 }
 
-fn load(common: &Common, listen: Option<SocketAddr>) -> Result<Config> {
+pub(crate) fn load(common: &Common, listen: Option<SocketAddr>) -> Result<Config> {
     Config::load(
         common.config.as_deref(),
         &Overrides {
@@ -183,7 +189,7 @@ fn init_tracing(config: &Config) {
     }
 }
 
-async fn connect(config: &Config) -> Result<Db> {
+pub(crate) async fn connect(config: &Config) -> Result<Db> {
     let url = config.database_url()?;
     let db = Db::connect(
         &url,
@@ -209,6 +215,7 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         let (created, updated, unchanged) = demo::seed(&db).await?;
         tracing::info!(created, updated, unchanged, "demo tenants seeded");
         demo::seed_catalog(&db, config.catalog_dir.as_deref()).await?;
+        demo::seed_forms(&db).await?;
     }
     let blobs = Blobs::open(&config.blobs, &config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -229,6 +236,8 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         form_rate_per_minute: config.http.form_rate_per_minute,
         trust_forwarded_for: config.http.trust_forwarded_for,
         login_rate_per_minute: config.identity.login_rate_per_minute,
+        max_upload_bytes: config.forms.max_upload_bytes,
+        clamav: config.forms.clamav.clone(),
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
     rathaus_web::search_index::spawn_refresher(state.clone());
@@ -319,6 +328,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Openapi => println!("{}", rathaus_web::openapi_json()),
         Command::Xrechnung { command } => return xrechnung::run(command),
+        Command::Forms { command } => forms::run(command).await?,
         Command::Catalog {
             command:
                 CatalogCommand::Import {

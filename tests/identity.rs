@@ -5,105 +5,12 @@
 //! (Interoperability with an independent client library is in `browser/tests/oidc*.test.mjs`.)
 
 use crate::on_both_backends;
-use crate::support::Server;
+use crate::support::{Answer, Browser, Server, input};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rathaus_identity::totp::TotpSecret;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-/// A minimal browser: keeps cookies by name, follows nothing.
-struct Browser<'a> {
-    s: &'a Server,
-    cookies: std::collections::BTreeMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a Server) -> Self {
-        Self {
-            s,
-            cookies: Default::default(),
-        }
-    }
-
-    fn keep(&mut self, res: &reqwest::Response) {
-        for v in res.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path_or_url: &str) -> (u16, String, String) {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_owned()
-        } else {
-            self.s.url(path_or_url)
-        };
-        let res = self
-            .s
-            .client
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.finish(res).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-        let res = self
-            .s
-            .client
-            .post(self.s.url(path))
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.finish(res).await
-    }
-
-    /// (status, Location, body)
-    async fn finish(&mut self, res: reqwest::Response) -> (u16, String, String) {
-        self.keep(&res);
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (status, location, res.text().await.unwrap())
-    }
-}
-
-/// The value of the hidden or text input `name` in a page.
-fn input(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let raw = html
-        .split(&marker)
-        .nth(1)
-        .unwrap_or_else(|| panic!("no input {name} in {html}"))
-        .split('"')
-        .next()
-        .unwrap();
-    raw.replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
 
 fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
@@ -155,9 +62,11 @@ async fn citizen_journey(s: &Server) {
     let mut b = Browser::new(s);
 
     // Registration refuses a weak password and keeps the entered address.
-    let (_, _, page) = b.get("/konto/registrieren").await;
+    let Answer { body: page, .. } = b.get("/konto/registrieren").await;
     let csrf = input(&page, "csrf");
-    let (status, _, page) = b
+    let Answer {
+        status, body: page, ..
+    } = b
         .post(
             "/konto/registrieren",
             &[
@@ -173,7 +82,9 @@ async fn citizen_journey(s: &Server) {
         page.contains("zu leicht zu erraten") && page.contains(email),
         "{page}"
     );
-    let (status, _, page) = b
+    let Answer {
+        status, body: page, ..
+    } = b
         .post(
             "/konto/registrieren",
             &[
@@ -192,7 +103,7 @@ async fn citizen_journey(s: &Server) {
     );
 
     // Before confirming, the login is refused; the mailed link confirms once.
-    let (_, _, page) = b.get("/anmelden").await;
+    let Answer { body: page, .. } = b.get("/anmelden").await;
     let csrf = input(&page, "csrf");
     let login = |pw: &'static str| {
         [
@@ -202,7 +113,9 @@ async fn citizen_journey(s: &Server) {
             ("passwort", pw.to_owned()),
         ]
     };
-    let (status, _, page) = b
+    let Answer {
+        status, body: page, ..
+    } = b
         .post(
             "/anmelden",
             &login(password).each_ref().map(|(k, v)| (*k, v.as_str())),
@@ -215,13 +128,15 @@ async fn citizen_journey(s: &Server) {
         link.starts_with(&s.url) && link.contains("/konto/bestaetigen?token=rml_"),
         "{link}"
     );
-    let (status, _, _) = b.get(&link).await;
+    let Answer { status, .. } = b.get(&link).await;
     assert_eq!(status, 200);
-    let (status, _, _) = b.get(&link).await;
+    let Answer { status, .. } = b.get(&link).await;
     assert_eq!(status, 400, "a link works once");
 
     // Password login → session cookie → account page.
-    let (status, location, _) = b
+    let Answer {
+        status, location, ..
+    } = b
         .post(
             "/anmelden",
             &login(password).each_ref().map(|(k, v)| (*k, v.as_str())),
@@ -233,12 +148,14 @@ async fn citizen_journey(s: &Server) {
         .get("rathaus_sitzung")
         .cloned()
         .expect("session cookie");
-    let (status, _, page) = b.get("/konto").await;
+    let Answer {
+        status, body: page, ..
+    } = b.get("/konto").await;
     assert_eq!(status, 200);
     assert!(page.contains(email) && page.contains("niedrig"), "{page}");
 
     // TOTP set-up with a code from the secret shown on the page.
-    let (_, _, page) = b.get("/konto/zwei-faktor").await;
+    let Answer { body: page, .. } = b.get("/konto/zwei-faktor").await;
     let secret = page
         .split("id=\"totp-schluessel\">")
         .nth(1)
@@ -258,9 +175,11 @@ async fn citizen_journey(s: &Server) {
             ],
         )
         .await;
-    assert_eq!(wrong.0, 422);
+    assert_eq!(wrong.status, 422);
     let t = now();
-    let (status, location, _) = b
+    let Answer {
+        status, location, ..
+    } = b
         .post(
             "/konto/zwei-faktor",
             &[
@@ -283,7 +202,9 @@ async fn citizen_journey(s: &Server) {
         "/oidc/authorize?response_type=code&client_id=demo-spa&redirect_uri={}&scope=openid%20email%20profile&state=st&nonce=n1&code_challenge={challenge}&code_challenge_method=S256&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fsubstantial",
         urlencode(redirect)
     );
-    let (status, _, page) = b.get(&authorize).await;
+    let Answer {
+        status, body: page, ..
+    } = b.get(&authorize).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("Zweiter Faktor"),
@@ -294,7 +215,7 @@ async fn citizen_journey(s: &Server) {
         ("vorgang", input(&page, "vorgang")),
     ];
     // The code used at set-up is a replay.
-    let (_, _, again) = b
+    let Answer { body: again, .. } = b
         .post(
             "/anmelden/code",
             &[
@@ -305,7 +226,9 @@ async fn citizen_journey(s: &Server) {
         )
         .await;
     assert!(again.contains("bereits verwendet"), "{again}");
-    let (status, location, _) = b
+    let Answer {
+        status, location, ..
+    } = b
         .post(
             "/anmelden/code",
             &[
@@ -321,10 +244,16 @@ async fn citizen_journey(s: &Server) {
         Some(&session),
         "a new session after the step-up"
     );
-    let (status, _, consent) = b.get(&location).await;
+    let Answer {
+        status,
+        body: consent,
+        ..
+    } = b.get(&location).await;
     assert_eq!(status, 200);
     assert!(consent.contains("Zustimmen"), "{consent}");
-    let (status, location, _) = b
+    let Answer {
+        status, location, ..
+    } = b
         .post(
             "/oidc/consent",
             &[
@@ -368,7 +297,9 @@ async fn citizen_journey(s: &Server) {
     assert_eq!(bad.json::<Value>().await.unwrap()["error"], "invalid_grant");
     let code2 = {
         // The failed attempt used the code up; authorize again (consent is remembered now).
-        let (status, location, _) = b.get(&authorize).await;
+        let Answer {
+            status, location, ..
+        } = b.get(&authorize).await;
         assert_eq!(
             status, 303,
             "remembered consent and sufficient session: straight back"
@@ -402,9 +333,11 @@ async fn citizen_journey(s: &Server) {
     assert!(audit_count(s, "oidc.code_replay").await >= 1);
 
     // The consent is listed on the account page and can be withdrawn; then the app must ask again.
-    let (_, _, page) = b.get("/konto").await;
+    let Answer { body: page, .. } = b.get("/konto").await;
     assert!(page.contains("Demo-Anwendung (SPA)"), "{page}");
-    let (status, location, _) = b
+    let Answer {
+        status, location, ..
+    } = b
         .post(
             "/konto/freigaben/widerrufen",
             &[("csrf", &input(&page, "csrf")), ("client_id", "demo-spa")],
@@ -414,15 +347,21 @@ async fn citizen_journey(s: &Server) {
         (status, location.as_str()),
         (303, "/konto?hinweis=freigabe")
     );
-    let (_, _, page) = b.get("/konto").await;
+    let Answer { body: page, .. } = b.get("/konto").await;
     assert!(page.contains("noch keiner Anwendung Zugriff"), "{page}");
-    let (status, _, page) = b.get(&authorize).await;
+    let Answer {
+        status, body: page, ..
+    } = b.get(&authorize).await;
     assert_eq!(status, 200);
     assert!(page.contains("Zustimmen"), "consent asked again: {page}");
     assert_eq!(audit_count(s, "oidc.consent_withdrawn").await, 1);
 
     // Export holds the account; the data is the account's own.
-    let (status, _, export) = b.get("/konto/export").await;
+    let Answer {
+        status,
+        body: export,
+        ..
+    } = b.get("/konto/export").await;
     assert_eq!(status, 200);
     let export: Value = serde_json::from_str(&export).unwrap();
     assert_eq!(export["account"]["email"], email);
@@ -430,10 +369,10 @@ async fn citizen_journey(s: &Server) {
 
     // Five wrong passwords lock the account, even against the right one.
     let mut other = Browser::new(s);
-    let (_, _, page) = other.get("/anmelden").await;
+    let Answer { body: page, .. } = other.get("/anmelden").await;
     let csrf = input(&page, "csrf");
     for _ in 0..5 {
-        let (_, _, page) = other
+        let Answer { body: page, .. } = other
             .post(
                 "/anmelden",
                 &[
@@ -446,7 +385,9 @@ async fn citizen_journey(s: &Server) {
             .await;
         assert!(page.contains("falsch"), "{page}");
     }
-    let (status, _, page) = other
+    let Answer {
+        status, body: page, ..
+    } = other
         .post(
             "/anmelden",
             &[
@@ -463,22 +404,24 @@ async fn citizen_journey(s: &Server) {
     assert_eq!(audit_count(s, "account.login_failed").await, 5);
 
     // Deletion needs the password and removes the account.
-    let (_, _, page) = b.get("/konto/loeschen").await;
-    let (status, _, _) = b
+    let Answer { body: page, .. } = b.get("/konto/loeschen").await;
+    let Answer { status, .. } = b
         .post(
             "/konto/loeschen",
             &[("csrf", &input(&page, "csrf")), ("passwort", "falsch")],
         )
         .await;
     assert_eq!(status, 422);
-    let (status, _, _) = b
+    let Answer { status, .. } = b
         .post(
             "/konto/loeschen",
             &[("csrf", &input(&page, "csrf")), ("passwort", password)],
         )
         .await;
     assert_eq!(status, 200);
-    let (status, location, _) = b.get("/konto").await;
+    let Answer {
+        status, location, ..
+    } = b.get("/konto").await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/anmelden?weiter=%2Fkonto"),
@@ -730,8 +673,8 @@ on_both_backends!(machine_tokens_act_on_the_back_office_api, machine_tokens);
 
 async fn login<'a>(s: &'a Server, email: &str, password: &str) -> Browser<'a> {
     let mut b = Browser::new(s);
-    let (_, _, page) = b.get("/anmelden").await;
-    let (status, _, _) = b
+    let Answer { body: page, .. } = b.get("/anmelden").await;
+    let Answer { status, .. } = b
         .post(
             "/anmelden",
             &[
@@ -753,7 +696,9 @@ fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
 async fn back_office(s: &Server) {
     // Not logged in: to the login, and back afterwards.
     let mut anonymous = Browser::new(s);
-    let (status, location, _) = anonymous.get("/koeln/verwaltung").await;
+    let Answer {
+        status, location, ..
+    } = anonymous.get("/koeln/verwaltung").await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/anmelden?weiter=%2Fkoeln%2Fverwaltung")
@@ -761,11 +706,13 @@ async fn back_office(s: &Server) {
 
     // A citizen without a staff membership, and the clerk at another tenant: refused.
     let mut erika = login(s, "erika.mustermann@example.org", "Demo-Passwort-1").await;
-    assert_eq!(erika.get("/koeln/verwaltung").await.0, 403);
+    assert_eq!(erika.get("/koeln/verwaltung").await.status, 403);
     let mut clerk = login(s, "sachbearbeitung.koeln@example.org", "Demo-Passwort-1").await;
-    assert_eq!(clerk.get("/dahlem/verwaltung").await.0, 403);
+    assert_eq!(clerk.get("/dahlem/verwaltung").await.status, 403);
 
-    let (status, _, page) = clerk.get("/koeln/verwaltung").await;
+    let Answer {
+        status, body: page, ..
+    } = clerk.get("/koeln/verwaltung").await;
     assert_eq!(status, 200);
     assert!(
         page.contains("Prozessinventur") && page.contains("Noch keine Einträge"),
@@ -785,7 +732,9 @@ async fn back_office(s: &Server) {
     };
     // Bad input: shown next to the form, entered data kept, nothing stored.
     let form = entry("2939", "viele");
-    let (status, _, page) = clerk
+    let Answer {
+        status, body: page, ..
+    } = clerk
         .post("/koeln/verwaltung/prozessinventur", &pairs(&form))
         .await;
     assert_eq!(status, 422);
@@ -796,7 +745,9 @@ async fn back_office(s: &Server) {
         "{page}"
     );
     let form = entry("99999999", "100");
-    let (status, _, page) = clerk
+    let Answer {
+        status, body: page, ..
+    } = clerk
         .post("/koeln/verwaltung/prozessinventur", &pairs(&form))
         .await;
     assert_eq!(status, 422);
@@ -804,20 +755,22 @@ async fn back_office(s: &Server) {
     // A forged form (foreign CSRF token) is refused.
     let mut forged = entry("2939", "1200");
     forged[0].1 = "x.y".into();
-    let (status, _, _) = clerk
+    let Answer { status, .. } = clerk
         .post("/koeln/verwaltung/prozessinventur", &pairs(&forged))
         .await;
     assert_eq!(status, 403);
     // A valid entry is stored, ranked, audited with the clerk as actor, and visible on the API.
     let form = entry("2939", "1200");
-    let (status, location, _) = clerk
+    let Answer {
+        status, location, ..
+    } = clerk
         .post("/koeln/verwaltung/prozessinventur", &pairs(&form))
         .await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/koeln/verwaltung?gespeichert=2939")
     );
-    let (_, _, page) = clerk.get(&location).await;
+    let Answer { body: page, .. } = clerk.get(&location).await;
     assert!(
         page.contains("gespeichert") && page.contains("400.0"),
         "1200 × 20 min = 400 h: {page}"
@@ -859,8 +812,8 @@ async fn staff_link_cli(s: &Server) {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut erika = login(s, "erika.mustermann@example.org", "Demo-Passwort-1").await;
-    assert_eq!(erika.get("/dahlem/verwaltung").await.0, 200);
-    assert_eq!(erika.get("/koeln/verwaltung").await.0, 403);
+    assert_eq!(erika.get("/dahlem/verwaltung").await.status, 200);
+    assert_eq!(erika.get("/koeln/verwaltung").await.status, 403);
     let unknown = s.cli(&[
         "staff",
         "link",
@@ -1002,14 +955,16 @@ on_both_backends!(tenants_register_their_own_clients, tenant_clients);
 
 async fn organisation_members(s: &Server) {
     let mut erika = login(s, "erika.mustermann@example.org", "Demo-Passwort-1").await;
-    let (_, _, page) = erika.get("/konto").await;
+    let Answer { body: page, .. } = erika.get("/konto").await;
     let org_path = page
         .split("href=\"/konto/organisation/")
         .nth(1)
         .map(|r| format!("/konto/organisation/{}", r.split('"').next().unwrap()))
         .expect("organisation link");
     assert!(page.contains("Musterfirma GmbH"), "{page}");
-    let (status, _, page) = erika.get(&org_path).await;
+    let Answer {
+        status, body: page, ..
+    } = erika.get(&org_path).await;
     assert_eq!(status, 200);
     let csrf = input(&page, "csrf");
     let add = |email: &'static str, role: &'static str| {
@@ -1020,7 +975,9 @@ async fn organisation_members(s: &Server) {
         ]
     };
     // Unknown address: refused with the reason, nothing changes.
-    let (status, _, page) = erika
+    let Answer {
+        status, body: page, ..
+    } = erika
         .post(
             &format!("{org_path}/mitglieder"),
             &pairs(&add("niemand@example.org", "member")),
@@ -1029,14 +986,14 @@ async fn organisation_members(s: &Server) {
     assert_eq!(status, 422);
     assert!(page.contains("kein Bürgerkonto"), "{page}");
     // The clerk becomes a member and sees the company on her account page, without admin forms.
-    let (status, _, _) = erika
+    let Answer { status, .. } = erika
         .post(
             &format!("{org_path}/mitglieder"),
             &pairs(&add("sachbearbeitung.koeln@example.org", "member")),
         )
         .await;
     assert_eq!(status, 303);
-    let (status, _, _) = erika
+    let Answer { status, .. } = erika
         .post(
             &format!("{org_path}/mitglieder"),
             &pairs(&add("sachbearbeitung.koeln@example.org", "member")),
@@ -1044,19 +1001,21 @@ async fn organisation_members(s: &Server) {
         .await;
     assert_eq!(status, 409, "already a member");
     let mut clerk = login(s, "sachbearbeitung.koeln@example.org", "Demo-Passwort-1").await;
-    let (_, _, page) = clerk.get("/konto").await;
+    let Answer { body: page, .. } = clerk.get("/konto").await;
     assert!(
         page.contains("Musterfirma GmbH") && page.contains("(Mitglied)"),
         "{page}"
     );
-    let (status, _, page) = clerk.get(&org_path).await;
+    let Answer {
+        status, body: page, ..
+    } = clerk.get(&org_path).await;
     assert_eq!(status, 200);
     assert!(
         !page.contains("Mitglied hinzufügen"),
         "members do not manage: {page}"
     );
-    let clerk_csrf = input(&clerk.get("/konto").await.2, "csrf");
-    let (status, _, _) = clerk
+    let clerk_csrf = input(&clerk.get("/konto").await.body, "csrf");
+    let Answer { status, .. } = clerk
         .post(
             &format!("{org_path}/mitglieder"),
             &[
@@ -1077,7 +1036,9 @@ async fn organisation_members(s: &Server) {
         .await
         .unwrap()
     };
-    let (status, _, page) = erika
+    let Answer {
+        status, body: page, ..
+    } = erika
         .post(
             &format!("{org_path}/entfernen"),
             &[("csrf", csrf.as_str()), ("account_id", erika_id.as_str())],
@@ -1094,14 +1055,14 @@ async fn organisation_members(s: &Server) {
         .await
         .unwrap()
     };
-    let (status, _, _) = erika
+    let Answer { status, .. } = erika
         .post(
             &format!("{org_path}/entfernen"),
             &[("csrf", csrf.as_str()), ("account_id", clerk_id.as_str())],
         )
         .await;
     assert_eq!(status, 303);
-    assert_eq!(clerk.get(&org_path).await.0, 403, "no longer a member");
+    assert_eq!(clerk.get(&org_path).await.status, 403, "no longer a member");
     assert_eq!(
         audit_count(s, "organisation.member_add").await,
         2,

@@ -6,6 +6,7 @@ mod audit_cli;
 mod catalog;
 mod cli;
 mod dashboard;
+mod forms;
 mod identity;
 mod inventory;
 mod isolation;

@@ -10,7 +10,7 @@
 //! issuer `http://localhost` (the answers below are built for that origin).
 
 use crate::on_both_backends;
-use crate::support::Server;
+use crate::support::{Answer, Browser, Server, input};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rathaus_storage::testing::TestDatabase;
@@ -42,73 +42,14 @@ async fn localhost_server(backend: &str) -> Server {
     Server::start(db, "demo", &[("RATHAUS_IDENTITY__ISSUER", ORIGIN)])
 }
 
-/// A minimal browser: keeps cookies by name, follows no redirects.
-struct Browser<'a> {
-    s: &'a Server,
-    cookies: std::collections::BTreeMap<String, String>,
+/// Steps of the passkey tests on top of the plain browser.
+trait PasskeyBrowser {
+    async fn login(&mut self) -> Answer;
+    async fn account_csrf(&mut self) -> String;
+    async fn register_options(&mut self, csrf: &str) -> (u16, Value);
 }
 
-/// Status, `Location` and body of an answer.
-struct Answer {
-    status: u16,
-    location: String,
-    body: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a Server) -> Self {
-        Self {
-            s,
-            cookies: Default::default(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let req = self.s.client.get(self.s.url(path));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let req = self.s.client.post(self.s.url(path)).form(form);
-        self.send(req).await
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
-        let res = req
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        for v in res.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        Answer {
-            status,
-            location,
-            body: res.text().await.unwrap(),
-        }
-    }
-
+impl PasskeyBrowser for Browser<'_> {
     /// Logs in with the password; returns the answer of the login post.
     async fn login(&mut self) -> Answer {
         let page = self.get("/anmelden").await.body;
@@ -149,19 +90,6 @@ impl<'a> Browser<'a> {
             serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("JSON: {}", a.body)),
         )
     }
-}
-
-/// The value of the input `name` in a page.
-fn input(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker)
-        .nth(1)
-        .unwrap_or_else(|| panic!("no input {name} in {html}"))
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&")
-        .replace("&quot;", "\"")
 }
 
 async fn count(s: &Server, sql: &str) -> i64 {

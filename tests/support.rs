@@ -229,3 +229,96 @@ impl Server {
         res.json().await.expect("JSON")
     }
 }
+
+/// Status, `Location` and body of an answer.
+pub struct Answer {
+    pub status: u16,
+    pub location: String,
+    pub body: String,
+}
+
+/// A minimal browser: keeps cookies by name, follows no redirects.
+pub struct Browser<'a> {
+    s: &'a Server,
+    pub cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(s: &'a Server) -> Self {
+        Self {
+            s,
+            cookies: Default::default(),
+        }
+    }
+
+    /// The `Cookie` header with every cookie kept.
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// GET of a path of the server or of an absolute URL.
+    pub async fn get(&mut self, path_or_url: &str) -> Answer {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            self.s.url(path_or_url)
+        };
+        let req = self.s.client.get(url);
+        self.send(req).await
+    }
+
+    /// POST of a form (`application/x-www-form-urlencoded`).
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let req = self.s.client.post(self.s.url(path)).form(form);
+        self.send(req).await
+    }
+
+    /// Sends a request with the cookies and keeps the ones set by the answer.
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let res = req
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        for v in res.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        Answer {
+            status,
+            location,
+            body: res.text().await.unwrap(),
+        }
+    }
+}
+
+/// The value of the hidden or text input `name` in a page (entities decoded).
+pub fn input(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let raw = html
+        .split(&marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no input {name} in {html}"))
+        .split('"')
+        .next()
+        .unwrap();
+    raw.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}

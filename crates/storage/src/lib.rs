@@ -12,6 +12,7 @@ pub mod catalog;
 mod db;
 pub mod error;
 pub mod feedback;
+pub mod forms;
 pub mod inventory;
 pub mod staff;
 pub mod tenants;

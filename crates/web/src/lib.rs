@@ -16,6 +16,7 @@ mod api;
 mod assets;
 mod auth;
 mod csrf;
+pub mod forms;
 mod html;
 mod identity;
 mod layers;
@@ -39,6 +40,8 @@ pub fn router(state: AppState) -> Router {
     // inside the API the refusal becomes problem+json.
     let max = state.config.max_body_bytes;
     let limit = || (DefaultBodyLimit::max(max), RequestBodyLimitLayer::new(max));
+    // Form pages carry one upload plus the page's text.
+    let upload = state.config.max_upload_bytes + 1024 * 1024;
     let api = api::router()
         .layer(limit())
         .layer(axum::middleware::from_fn(problem::api_errors_as_problems));
@@ -47,6 +50,10 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(identity::router().layer(limit()))
         .merge(html::router().layer(limit()))
+        .merge(forms::router().layer((
+            DefaultBodyLimit::max(upload),
+            RequestBodyLimitLayer::new(upload),
+        )))
         .nest("/api", api)
         .with_state(state.clone());
     layers::apply(app, &state)

@@ -34,6 +34,18 @@ pub struct Problem {
     /// Request id (also in the `x-request-id` header), for support.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// For invalid form data: every offending field with a German message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+/// One offending field of invalid form data.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// Path of the field: FIM ids joined by `/`, array entries with `[i]` (`G60000001[0]/F60000227`).
+    pub field: String,
+    /// What is wrong (German).
+    pub message: String,
 }
 
 impl Problem {
@@ -47,7 +59,14 @@ impl Problem {
             instance: None,
             field: None,
             request_id: None,
+            errors: None,
         }
+    }
+
+    /// Lists offending fields (invalid form data).
+    pub fn errors(mut self, errors: Vec<FieldProblem>) -> Self {
+        self.errors = Some(errors);
+        self
     }
 
     /// Adds a detail text.

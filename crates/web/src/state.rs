@@ -1,5 +1,7 @@
 //! Shared state of all handlers.
 
+use crate::forms::FormCache;
+use crate::forms::scan::VirusScanner;
 use crate::ratelimit::Limiter;
 use crate::search_index::{OnlineCache, SearchHolder};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -9,6 +11,7 @@ use rathaus_identity::upstream::Upstream;
 use rathaus_storage::audit::AuditStore;
 use rathaus_storage::catalog::CatalogStore;
 use rathaus_storage::feedback::FeedbackStore;
+use rathaus_storage::forms::{FormStore, SubmissionStore};
 use rathaus_storage::staff::StaffStore;
 use rathaus_storage::tenants::TenantStore;
 use rathaus_storage::{Blobs, Db};
@@ -33,6 +36,10 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// Login attempts (and registrations, reset requests) per client address and minute.
     pub login_rate_per_minute: u32,
+    /// Largest accepted upload in a form, in bytes.
+    pub max_upload_bytes: usize,
+    /// ClamAV daemon (`host:port`) that scans uploads; none: type and size checks only.
+    pub clamav: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -46,6 +53,8 @@ impl Default for WebConfig {
             form_rate_per_minute: 10,
             trust_forwarded_for: false,
             login_rate_per_minute: 20,
+            max_upload_bytes: 10 * 1024 * 1024,
+            clamav: None,
         }
     }
 }
@@ -89,6 +98,14 @@ pub struct AppState {
     pub login_limiter: Option<Limiter>,
     /// A password hash to verify against when an address is unknown (equal timing).
     pub dummy_hash: Arc<str>,
+    /// Forms and their versions.
+    pub forms: FormStore,
+    /// Submissions, drafts and uploads.
+    pub submissions: SubmissionStore,
+    /// Parsed form definitions.
+    pub form_cache: FormCache,
+    /// Virus scanner for uploads, if configured.
+    pub virus_scanner: Option<VirusScanner>,
 }
 
 /// The identity parts of the state.
@@ -137,6 +154,10 @@ impl AppState {
             login_limiter,
             dummy_hash,
             form_limiter,
+            virus_scanner: config.clamav.clone().map(VirusScanner::new),
+            forms: FormStore::new(db.clone()),
+            submissions: SubmissionStore::new(db.clone()),
+            form_cache: FormCache::default(),
             catalog: CatalogStore::new(db.clone()),
             search: SearchHolder::default(),
             online_cache: OnlineCache::default(),

@@ -4,6 +4,7 @@ mod audit;
 mod clients;
 pub(crate) mod dashboard;
 mod feedback;
+pub(crate) mod forms;
 mod inventory;
 mod json;
 mod openapi;
@@ -21,6 +22,9 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, patch};
+
+/// Largest FIM schema accepted by the import (real schemas are far below).
+pub const FIM_IMPORT_LIMIT: usize = 20 * 1024 * 1024;
 
 /// Routes below `/api`.
 pub fn router() -> Router<AppState> {
@@ -56,6 +60,33 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/tenants/{slug}/oidc-clients/{client_id}",
             axum::routing::delete(clients::remove),
+        )
+        .route("/v1/tenants/{slug}/forms/{form_id}", get(forms::get_form))
+        .route(
+            "/v1/tenants/{slug}/forms/{form_id}/submissions",
+            axum::routing::post(forms::submit),
+        )
+        .route(
+            "/v1/tenants/{slug}/forms/{form_id}/versions/{version}/xsd",
+            get(forms::form_xsd),
+        )
+        .route(
+            "/v1/tenants/{slug}/forms/import-fim",
+            axum::routing::post(forms::import_fim)
+                .layer(axum::extract::DefaultBodyLimit::max(FIM_IMPORT_LIMIT)),
+        )
+        .route("/v1/tenants/{slug}/submissions", get(forms::list))
+        .route(
+            "/v1/tenants/{slug}/submissions/{id}",
+            get(forms::get_submission),
+        )
+        .route(
+            "/v1/tenants/{slug}/submissions/{id}/xml",
+            get(forms::submission_xml),
+        )
+        .route(
+            "/v1/tenants/{slug}/submissions/{id}/attachments/{attachment}",
+            get(forms::attachment),
         )
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))

@@ -117,6 +117,8 @@ impl Modify for ProblemResponses {
         super::dashboard::json, super::dashboard::csv,
         super::inventory::list, super::inventory::put, super::inventory::csv,
         super::clients::list, super::clients::register, super::clients::remove,
+        super::forms::get_form, super::forms::submit, super::forms::form_xsd, super::forms::import_fim,
+        super::forms::list, super::forms::get_submission, super::forms::submission_xml, super::forms::attachment,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
@@ -127,6 +129,7 @@ impl Modify for ProblemResponses {
         (name = "Barrierefreiheit", description = "Rückmeldungen zu Barrieren (BITV 2.0 § 7)"),
         (name = "Protokoll", description = "Revisionssicheres Protokoll"),
         (name = "Servicekonto", description = "OpenID-Connect-Clients der Mandanten"),
+        (name = "Formulare", description = "Online-Formulare (FIM) und eingegangene Anträge"),
         (name = "Betrieb", description = "Health checks"),
     )
 )]

@@ -22,7 +22,7 @@ use serde::Deserialize;
 const INVENTORY_ROLES: &[Role] = &[Role::Sachbearbeitung, Role::Redaktion];
 
 /// The tenant, its Land and the signed-in account's staff membership allowed for `roles`.
-async fn scope(
+pub(crate) async fn scope(
     state: &AppState,
     slug: &str,
     account_id: &str,

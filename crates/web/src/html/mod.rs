@@ -1,7 +1,7 @@
 //! Server-rendered HTML pages in German: the state portal at `/` and each tenant under `/{slug}/`.
 
 mod accessibility;
-mod backoffice;
+pub(crate) mod backoffice;
 mod dashboard;
 pub mod layout;
 mod services;

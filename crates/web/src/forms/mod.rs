@@ -1,0 +1,199 @@
+//! Online forms on the web: the citizen's pages (`pages`), the HTML inputs made from the form
+//! model (`fields`), reading posted pages back into data (`posted`), the staff inbox (`inbox`)
+//! and the optional virus scanner for uploads (`scan`).
+//!
+//! A form is offered by a tenant at `/{slug}/formulare/{form_id}`: its own form, or another
+//! tenant's Einer-für-Alle template it has activated with its own parameters.
+
+mod fields;
+mod inbox;
+mod pages;
+pub(crate) mod posted;
+pub mod scan;
+
+use crate::html::layout::error_page;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use hmac::{Hmac, Mac};
+use rathaus_core::{Tenant, TenantId};
+use rathaus_forms::Form;
+use rathaus_storage::StorageError;
+use rathaus_storage::forms::{FormRecord, FormVersion};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Routes of the form pages and the staff inbox.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{slug}/formulare", get(inbox::public_list))
+        .route(
+            "/{slug}/formulare/{form_id}",
+            get(pages::show).post(pages::save),
+        )
+        .route("/{slug}/formulare/{form_id}/pruefen", get(pages::review))
+        .route("/{slug}/formulare/{form_id}/absenden", post(pages::submit))
+        .route(
+            "/{slug}/formulare/{form_id}/eingang/{id}",
+            get(pages::receipt),
+        )
+        .route("/{slug}/verwaltung/antraege", get(inbox::list))
+        .route(
+            "/{slug}/verwaltung/antraege/{id}",
+            get(inbox::detail).post(inbox::set_status),
+        )
+        .route(
+            "/{slug}/verwaltung/antraege/{id}/anlagen/{attachment}",
+            get(inbox::attachment),
+        )
+}
+
+/// Parsed form definitions by (form, version): published versions never change, so they are
+/// parsed once per process.
+#[derive(Clone, Default)]
+pub struct FormCache {
+    inner: Arc<Mutex<Parsed>>,
+}
+
+/// Parsed definitions by (form id, version).
+type Parsed = HashMap<(String, i64), Arc<Form>>;
+
+impl FormCache {
+    /// The parsed definition of a stored version.
+    pub fn parse(&self, v: &FormVersion) -> Result<Arc<Form>, StorageError> {
+        let key = (v.form_id.clone(), v.version);
+        if v.published
+            && let Some(f) = self.inner.lock().ok().and_then(|m| m.get(&key).cloned())
+        {
+            return Ok(f);
+        }
+        let form: Form = serde_json::from_str(&v.definition)
+            .map_err(|e| StorageError::Corrupt(format!("Formular {}: {e}", v.form_id)))?;
+        let form = Arc::new(form);
+        if v.published
+            && let Ok(mut m) = self.inner.lock()
+        {
+            if m.len() > 1000 {
+                m.clear();
+            }
+            m.insert(key, form.clone());
+        }
+        Ok(form)
+    }
+}
+
+/// A form as a tenant offers it.
+pub struct Loaded {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// The form.
+    pub record: FormRecord,
+    /// Its newest published version.
+    pub version: FormVersion,
+    /// Parsed.
+    pub form: Arc<Form>,
+    /// The tenant's parameters.
+    pub params: serde_json::Value,
+}
+
+/// The tenant and its published form, or the 404 page.
+pub async fn load(state: &AppState, slug: &str, form_id: &str) -> Result<Loaded, Response> {
+    let tenant = match state.tenants.get(slug).await {
+        Ok(t) => t,
+        Err(StorageError::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(internal(e)),
+    };
+    let found = state
+        .forms
+        .published_for(tenant.id, form_id)
+        .await
+        .map_err(internal)?;
+    let Some((record, version, params)) = found else {
+        return Err(not_found());
+    };
+    let form = state.form_cache.parse(&version).map_err(internal)?;
+    Ok(Loaded {
+        tenant,
+        record,
+        version,
+        form,
+        params,
+    })
+}
+
+fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Formular nicht gefunden",
+        "Dieses Formular gibt es bei dieser Kommune nicht (oder nicht mehr). Über die Suche finden Sie alle Leistungen.",
+    )
+}
+
+fn internal(e: StorageError) -> Response {
+    tracing::error!(error = %e, "form failed");
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Technischer Fehler",
+        "Das Formular kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
+    )
+}
+
+impl AppState {
+    /// A version of a form the tenant offers, parsed (for submissions of older versions).
+    pub(crate) async fn form_definition(
+        &self,
+        tenant: TenantId,
+        form_id: &str,
+        version: i64,
+    ) -> Result<Arc<Form>, Response> {
+        match self.forms.version_for(tenant, form_id, version).await {
+            Ok(Some(v)) => self.form_cache.parse(&v).map_err(internal),
+            Ok(None) => Err(not_found()),
+            Err(e) => Err(internal(e)),
+        }
+    }
+}
+
+fn mac(state: &AppState, id: &str) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&state.config.csrf_secret)
+        .expect("HMAC accepts any key length");
+    mac.update(b"eingang:");
+    mac.update(id.as_bytes());
+    mac
+}
+
+/// The token in the receipt link of a submission (an HMAC of its id).
+pub(crate) fn receipt_token(state: &AppState, id: &str) -> String {
+    hex::encode(&mac(state, id).finalize().into_bytes()[..16])
+}
+
+/// Whether `token` is the receipt token of `id`.
+pub(crate) fn token_matches(state: &AppState, id: &str, token: &str) -> bool {
+    let Ok(bytes) = hex::decode(token) else {
+        return false;
+    };
+    mac(state, id).verify_truncated_left(&bytes).is_ok() && bytes.len() == 16
+}
+
+/// Stores an imported FIM schema as a published form of `owner` (a new version if it changed).
+pub async fn store_import(
+    forms: &rathaus_storage::forms::FormStore,
+    owner: TenantId,
+    imported: &rathaus_forms::Imported,
+    actor: &str,
+) -> Result<rathaus_storage::forms::Saved, StorageError> {
+    let form = &imported.form;
+    let definition =
+        serde_json::to_string(form).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let schema = rathaus_forms::json_schema(form).to_string();
+    let source = form
+        .source
+        .as_ref()
+        .map_or_else(|| form.id.clone(), |s| s.schema_id.clone());
+    forms
+        .import(owner, &source, &form.title, &definition, &schema, actor)
+        .await
+}
