@@ -466,6 +466,9 @@ fn render_page(
             p class="hinweis" { "Pflichtangaben sind mit * gekennzeichnet." }
             form method="post" action=(base) enctype="multipart/form-data" novalidate {
                 input type="hidden" name=(csrf::FIELD) value=(token);
+                // Enter in a field submits the form's first button: make that "Weiter", not the
+                // buttons that add or remove repetitions.
+                button type="submit" name="aktion" value="weiter" hidden tabindex="-1" { "Weiter" }
                 @match step {
                     Some(i) => {
                         input type="hidden" name="schritt" value=(i + 1);
