@@ -100,7 +100,54 @@ struct Template {
 #[derive(Debug)]
 struct Phase {
     mode: String,
+    /// Rule templates, highest precedence first.
     templates: Vec<Template>,
+    /// Per name id: the templates that can match an element or attribute of that name (those
+    /// naming it and those matching any name), in precedence order; empty for names no
+    /// template names (they use `any`).
+    by_name: Vec<Vec<u32>>,
+    /// The templates that can match nodes of any name.
+    any: Vec<u32>,
+}
+
+impl Phase {
+    fn new(mode: String, templates: Vec<Template>) -> Phase {
+        let any: Vec<u32> = (0..templates.len() as u32)
+            .filter(|&i| templates[i as usize].keys.is_none())
+            .collect();
+        let max_key = templates
+            .iter()
+            .filter_map(|t| t.keys.as_ref())
+            .flatten()
+            .copied()
+            .max();
+        let mut by_name = vec![Vec::new(); max_key.map_or(0, |m| m as usize + 1)];
+        for key in templates.iter().filter_map(|t| t.keys.as_ref()).flatten() {
+            let name = *key;
+            by_name[name as usize] = (0..templates.len() as u32)
+                .filter(|&i| {
+                    templates[i as usize]
+                        .keys
+                        .as_ref()
+                        .is_none_or(|k| k.contains(&name))
+                })
+                .collect();
+        }
+        Phase {
+            mode,
+            templates,
+            by_name,
+            any,
+        }
+    }
+
+    /// The templates that can match a node with this name id ([`NONE`] if it has none).
+    fn candidates(&self, name_id: u32) -> &[u32] {
+        match self.by_name.get(name_id as usize) {
+            Some(list) if !list.is_empty() => list,
+            _ => &self.any,
+        }
+    }
 }
 
 /// A compiled Schematron rule set.
@@ -420,7 +467,7 @@ impl RuleSet {
             // Highest priority first; among equals the later declaration wins (XSLT).
             templates.reverse();
             templates.sort_by(|a, b| b.priority.total_cmp(&a.priority));
-            phases.push(Phase { mode, templates });
+            phases.push(Phase::new(mode, templates));
         }
         Ok(RuleSet {
             source: p,
@@ -456,17 +503,13 @@ impl RuleSet {
     fn apply(&self, env: &mut Env<'_>, phase: &Phase, node: u32, out: &mut Vec<RawFinding>) {
         let doc = env.doc;
         let n = doc.node(node);
-        let name_id = if n.name != NONE && matches!(n.kind, Kind::Element | Kind::Attribute) {
-            doc.qnames[n.name as usize].id
+        let name_id = if matches!(n.kind, Kind::Element | Kind::Attribute) {
+            n.name_id
         } else {
             NONE
         };
-        for t in &phase.templates {
-            if let Some(keys) = &t.keys
-                && (name_id == NONE || !keys.contains(&name_id))
-            {
-                continue;
-            }
+        for &i in phase.candidates(name_id) {
+            let t = &phase.templates[i as usize];
             env.current = node;
             // An error while matching counts as "does not match" (XSLT recoverable error).
             if env.matches(node, &t.pattern).unwrap_or(false) {
@@ -534,21 +577,17 @@ impl RuleSet {
                         });
                     }
                 }
-                Instr::Apply(sel) => {
-                    let targets: Vec<u32> = match sel {
-                        Some(e) => match env.eval(e, &focus) {
-                            Ok(v) => v
-                                .into_iter()
-                                .filter_map(|i| match i {
-                                    Item::Node(n) => Some(n),
-                                    _ => None,
-                                })
-                                .collect(),
-                            Err(_) => Vec::new(),
-                        },
-                        None => env.doc.children(node).collect(),
-                    };
-                    for n in targets {
+                Instr::Apply(Some(e)) => {
+                    let targets = env.eval(e, &focus).unwrap_or_default();
+                    for item in targets {
+                        if let Item::Node(n) = item {
+                            self.apply(env, phase, n, out);
+                        }
+                    }
+                }
+                Instr::Apply(None) => {
+                    let doc = env.doc;
+                    for n in doc.children(node) {
                         self.apply(env, phase, n, out);
                     }
                 }

@@ -133,6 +133,9 @@ pub struct Node {
     pub attr_count: u32,
     /// Index into [`Document::qnames`] (elements, attributes, processing instructions).
     pub name: u32,
+    /// Id of the name in the [`Names`] table the document was loaded with ([`QName::id`]),
+    /// [`NONE`] if the node has no name or the name is unknown there.
+    pub name_id: u32,
     /// Index into [`Document::texts`] (attributes, text, comments, processing instructions).
     pub value: u32,
     /// Line in the source (1-based).
@@ -209,7 +212,9 @@ pub struct Document {
     pub ns_decls: Vec<NsDecl>,
     /// Elements by name id (of the [`Names`] table), each list in document order: answers
     /// `//name` without walking the tree.
-    pub by_name: HashMap<u32, Vec<u32>>,
+    pub by_name: Vec<Vec<u32>>,
+    /// Attributes by name id, each list in document order: answers `//@name`.
+    pub attrs_by_name: Vec<Vec<u32>>,
 }
 
 fn line_of(input: &[u8], pos: usize) -> u32 {
@@ -217,7 +222,10 @@ fn line_of(input: &[u8], pos: usize) -> u32 {
     1 + input[..end].iter().filter(|&&b| b == b'\n').count() as u32
 }
 
-fn normalize_attr(value: &str) -> String {
+fn normalize_attr(value: Cow<'_, str>) -> String {
+    if !value.contains(['\t', '\n', '\r']) {
+        return value.into_owned();
+    }
     value
         .chars()
         .map(|c| {
@@ -233,7 +241,8 @@ fn normalize_attr(value: &str) -> String {
 struct Builder<'n> {
     doc: Document,
     names: &'n Names,
-    qname_ids: HashMap<(String, String, String), u32>,
+    /// Qualified names as written → (namespace, index into `doc.qnames`) pairs seen so far.
+    qname_ids: HashMap<String, Vec<(Box<str>, u32)>>,
     stack: Vec<u32>,
     ns_stack: Vec<(String, String)>,
     ns_marks: Vec<usize>,
@@ -243,10 +252,24 @@ struct Builder<'n> {
 }
 
 impl Builder<'_> {
-    fn qname(&mut self, ns: &str, local: &str, prefix: &str) -> u32 {
-        let key = (ns.to_string(), local.to_string(), prefix.to_string());
-        if let Some(&i) = self.qname_ids.get(&key) {
-            return i;
+    /// The index in `doc.qnames` of the name of an element, attribute or processing instruction
+    /// written `raw` (`prefix:local`, resolved in the current scope); `None` if its prefix is not
+    /// declared.
+    fn qname(&mut self, raw: &str, kind: Kind) -> Option<u32> {
+        let (prefix, local) = if kind == Kind::Pi {
+            ("", raw)
+        } else {
+            split_qname(raw)
+        };
+        let ns = match kind {
+            Kind::Pi => "",
+            Kind::Attribute if prefix.is_empty() => "",
+            _ => resolve(&self.ns_stack, prefix)?,
+        };
+        if let Some(seen) = self.qname_ids.get(raw)
+            && let Some(&(_, i)) = seen.iter().find(|(n, _)| &**n == ns)
+        {
+            return Some(i);
         }
         let id = self.names.get(ns, local).unwrap_or(NONE);
         let i = self.doc.qnames.len() as u32;
@@ -256,8 +279,11 @@ impl Builder<'_> {
             prefix: prefix.into(),
             id,
         });
-        self.qname_ids.insert(key, i);
-        i
+        self.qname_ids
+            .entry(raw.to_string())
+            .or_default()
+            .push((ns.into(), i));
+        Some(i)
     }
 
     fn push_node(&mut self, mut node: Node) -> Result<u32, XmlError> {
@@ -267,6 +293,9 @@ impl Builder<'_> {
             });
         }
         let id = self.doc.nodes.len() as u32;
+        if node.name != NONE {
+            node.name_id = self.doc.qnames[node.name as usize].id;
+        }
         if node.kind != Kind::Attribute {
             let parent = *self.stack.last().unwrap_or(&0);
             node.parent = parent;
@@ -293,6 +322,7 @@ impl Builder<'_> {
             prev_sibling: NONE,
             attr_count: 0,
             name,
+            name_id: NONE,
             value,
             line,
         }
@@ -319,23 +349,32 @@ impl Builder<'_> {
         self.push_node(Self::leaf(Kind::Text, NONE, v, line))?;
         Ok(())
     }
+}
 
-    fn resolve(&self, prefix: &str) -> Option<&str> {
-        if prefix == "xml" {
-            return Some(XML_NS);
-        }
-        let found = self
-            .ns_stack
-            .iter()
-            .rev()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, u)| u.as_str());
-        // An undeclared default namespace is "no namespace".
-        if prefix.is_empty() {
-            return Some(found.unwrap_or(""));
-        }
-        found
+/// The namespace a prefix is bound to by the declarations in scope (innermost last).
+fn resolve<'s>(ns_stack: &'s [(String, String)], prefix: &str) -> Option<&'s str> {
+    if prefix == "xml" {
+        return Some(XML_NS);
     }
+    let found = ns_stack
+        .iter()
+        .rev()
+        .find(|(p, _)| p == prefix)
+        .map(|(_, u)| u.as_str());
+    // An undeclared default namespace is "no namespace".
+    if prefix.is_empty() {
+        return Some(found.unwrap_or(""));
+    }
+    found
+}
+
+/// Appends a node to the list of its name id in a name index.
+fn index_push(index: &mut Vec<Vec<u32>>, name_id: u32, node: u32) {
+    let i = name_id as usize;
+    if i >= index.len() {
+        index.resize_with(i + 1, Vec::new);
+    }
+    index[i].push(node);
 }
 
 fn split_qname(name: &str) -> (&str, &str) {
@@ -375,7 +414,8 @@ impl Document {
                 qnames: Vec::new(),
                 texts: Vec::new(),
                 ns_decls: Vec::new(),
-                by_name: HashMap::new(),
+                by_name: Vec::new(),
+                attrs_by_name: Vec::new(),
             },
             names,
             qname_ids: HashMap::new(),
@@ -452,7 +492,7 @@ impl Document {
                                     other => malformed(other.to_string()),
                                 },
                             )?;
-                        let value = normalize_attr(&value);
+                        let value = normalize_attr(value);
                         if key == "xmlns" {
                             decls.push((String::new(), value));
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -466,8 +506,7 @@ impl Document {
                             attrs.push((key, value));
                         }
                     }
-                    let name = e.name().as_ref().to_string();
-                    let (prefix, local) = split_qname(&name);
+                    let name = e.name().into_inner();
                     let node_id_next = b.doc.nodes.len() as u32;
                     for (p, u) in &decls {
                         b.doc.ns_decls.push(NsDecl {
@@ -477,42 +516,31 @@ impl Document {
                         });
                     }
                     b.ns_stack.extend(decls);
-                    let ns = b
-                        .resolve(prefix)
-                        .ok_or_else(|| {
-                            malformed(format!("Namenspräfix „{prefix}“ ist nicht deklariert"))
-                        })?
-                        .to_string();
-                    let ns = if prefix.is_empty() && ns.is_empty() {
-                        String::new()
-                    } else {
-                        ns
-                    };
-                    let qn = b.qname(&ns, local, prefix);
+                    let qn = b.qname(name, Kind::Element).ok_or_else(|| {
+                        let prefix = split_qname(name).0;
+                        malformed(format!("Namenspräfix „{prefix}“ ist nicht deklariert"))
+                    })?;
                     let mut el = Builder::leaf(Kind::Element, qn, NONE, line());
                     el.attr_count = attrs.len() as u32;
                     let id = b.push_node(el)?;
                     let name_id = b.doc.qnames[qn as usize].id;
                     if name_id != NONE {
-                        b.doc.by_name.entry(name_id).or_default().push(id);
+                        index_push(&mut b.doc.by_name, name_id, id);
                     }
                     for (key, value) in attrs {
-                        let (p, l) = split_qname(&key);
-                        let ans = if p.is_empty() {
-                            String::new()
-                        } else {
-                            b.resolve(p)
-                                .ok_or_else(|| {
-                                    malformed(format!("Namenspräfix „{p}“ ist nicht deklariert"))
-                                })?
-                                .to_string()
-                        };
-                        let qa = b.qname(&ans, l, p);
+                        let qa = b.qname(&key, Kind::Attribute).ok_or_else(|| {
+                            let p = split_qname(&key).0;
+                            malformed(format!("Namenspräfix „{p}“ ist nicht deklariert"))
+                        })?;
                         let v = b.doc.texts.len() as u32;
                         b.doc.texts.push(value.into());
                         let mut at = Builder::leaf(Kind::Attribute, qa, v, line());
                         at.parent = id;
-                        b.push_node(at)?;
+                        let attr_id = b.push_node(at)?;
+                        let name_id = b.doc.qnames[qa as usize].id;
+                        if name_id != NONE {
+                            index_push(&mut b.doc.attrs_by_name, name_id, attr_id);
+                        }
                     }
                     if is_empty {
                         if let Some(m) = b.ns_marks.pop() {
@@ -585,7 +613,7 @@ impl Document {
                     if !b.stack.is_empty() {
                         let target = p.target().to_string();
                         let content = p.content().trim_start().to_string();
-                        let qn = b.qname("", &target, "");
+                        let qn = b.qname(&target, Kind::Pi).unwrap_or(NONE);
                         let v = b.doc.texts.len() as u32;
                         b.doc.texts.push(content.into());
                         b.push_node(Builder::leaf(Kind::Pi, qn, v, line()))?;
@@ -627,7 +655,18 @@ impl Document {
 
     /// Elements with the given name id inside the subtree of `id` (excluding `id` itself).
     pub fn descendants_named(&self, id: u32, name_id: u32) -> &[u32] {
-        let Some(all) = self.by_name.get(&name_id) else {
+        let Some(all) = self.by_name.get(name_id as usize) else {
+            return &[];
+        };
+        let end = self.subtree_end(id);
+        let lo = all.partition_point(|&n| n <= id);
+        let hi = all.partition_point(|&n| n <= end);
+        &all[lo..hi]
+    }
+
+    /// Attributes with the given name id of `id` and of its descendants.
+    pub fn attributes_named_within(&self, id: u32, name_id: u32) -> &[u32] {
+        let Some(all) = self.attrs_by_name.get(name_id as usize) else {
             return &[];
         };
         let end = self.subtree_end(id);

@@ -41,6 +41,9 @@ pub enum Axis {
     PrecedingSibling,
     Preceding,
     AncestorOrSelf,
+    /// `descendant-or-self::node()/attribute::` in one step: the attributes of the context node
+    /// and its descendants (introduced by the parser for `//@a`; answered from an index).
+    SubtreeAttribute,
 }
 
 impl Axis {

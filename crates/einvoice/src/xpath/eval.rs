@@ -4,9 +4,11 @@ use super::ast::*;
 use super::regex::RegexCache;
 use super::value::*;
 use crate::xml::{Document, Kind, NONE};
+use regex::Regex;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use std::collections::HashSet;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The focus: context item, position and size.
@@ -65,6 +67,9 @@ pub struct Statics<'a> {
     pub regex: &'a RegexCache,
 }
 
+/// Compiled regular expressions of one pattern, by flags.
+type RegexesByFlags = Vec<(Box<str>, Arc<Regex>)>;
+
 /// Evaluation state for one document and one rule set.
 pub struct Env<'a> {
     /// The document.
@@ -73,6 +78,13 @@ pub struct Env<'a> {
     global_vals: Vec<Option<Seq>>,
     in_progress: Vec<bool>,
     locals: Vec<Seq>,
+    /// String values of nodes, computed on first use: atomizing a node again costs no allocation.
+    node_strings: Vec<OnceCell<Arc<str>>>,
+    /// Lexical names (`name()`) by index into [`Document::qnames`], computed on first use.
+    qname_strings: Vec<OnceCell<Arc<str>>>,
+    /// Regular expressions used so far, by pattern and flags (taken from the shared cache once
+    /// per document: no lock per call).
+    regexes: HashMap<Box<str>, RegexesByFlags>,
     /// The node `current()` returns.
     pub current: u32,
 }
@@ -86,7 +98,10 @@ impl<'a> Env<'a> {
             statics,
             global_vals: vec![None; n],
             in_progress: vec![false; n],
-            locals: vec![Vec::new(); slots],
+            locals: vec![Seq::new(); slots],
+            node_strings: vec![OnceCell::new(); doc.nodes.len()],
+            qname_strings: vec![OnceCell::new(); doc.qnames.len()],
+            regexes: HashMap::new(),
             current: 0,
         }
     }
@@ -95,7 +110,7 @@ impl<'a> Env<'a> {
     pub fn set_local(&mut self, slot: u32, v: Seq) {
         let i = slot as usize;
         if i >= self.locals.len() {
-            self.locals.resize(i + 1, Vec::new());
+            self.locals.resize(i + 1, Seq::new());
         }
         self.locals[i] = v;
     }
@@ -122,19 +137,39 @@ impl<'a> Env<'a> {
 
     // ---------------------------------------------------------------- atomization
 
+    /// The string value of a node (shared, computed once per node).
+    pub fn node_string(&self, n: u32) -> Arc<str> {
+        self.node_strings[n as usize]
+            .get_or_init(|| Arc::from(&*self.doc.string_value(n)))
+            .clone()
+    }
+
+    /// The lexical name of a node (`prefix:local`), empty if it has none.
+    fn node_name(&self, n: u32) -> Arc<str> {
+        let q = self.doc.node(n).name;
+        if q == NONE {
+            return Arc::from("");
+        }
+        self.qname_strings[q as usize]
+            .get_or_init(|| Arc::from(self.doc.qnames[q as usize].display().as_str()))
+            .clone()
+    }
+
     /// Atomizes one item.
     pub fn atom(&self, item: &Item) -> Item {
         match item {
-            Item::Node(n) => Item::Untyped(Arc::from(&*self.doc.string_value(*n))),
+            Item::Node(n) => Item::Untyped(self.node_string(*n)),
             other => other.clone(),
         }
     }
 
-    fn atomize(&self, seq: Seq) -> Seq {
-        if seq.iter().all(|i| !matches!(i, Item::Node(_))) {
-            return seq;
+    fn atomize(&self, mut seq: Seq) -> Seq {
+        for item in seq.iter_mut() {
+            if let Item::Node(n) = *item {
+                *item = Item::Untyped(self.node_string(n));
+            }
         }
-        seq.iter().map(|i| self.atom(i)).collect()
+        seq
     }
 
     fn atomize_opt(&self, seq: Seq) -> XResult<Option<Item>> {
@@ -151,7 +186,7 @@ impl<'a> Env<'a> {
         match seq.len() {
             0 => Ok(Arc::from("")),
             1 => Ok(match &seq[0] {
-                Item::Node(n) => Arc::from(&*self.doc.string_value(*n)),
+                Item::Node(n) => self.node_string(*n),
                 other => other.string(),
             }),
             n => err(format!(
@@ -186,10 +221,27 @@ impl<'a> Env<'a> {
             Expr::Or(l, r) => Ok(self.eval_bool(l, f)? || self.eval_bool(r, f)?),
             Expr::And(l, r) => Ok(self.eval_bool(l, f)? && self.eval_bool(r, f)?),
             Expr::Paren(inner) => self.eval_bool(inner, f),
-            Expr::Call(Func::Not, args) => Ok(!self.eval_bool(&args[0], f)?),
-            Expr::Call(Func::Exists, args) => Ok(!self.eval(&args[0], f)?.is_empty()),
-            Expr::Call(Func::True, _) => Ok(true),
-            Expr::Call(Func::False, _) => Ok(false),
+            Expr::Call(func, args) if func.returns_boolean() => self.call_bool(*func, args, f),
+            Expr::Call(Func::NormalizeSpace, args) => {
+                // A normalized string is non-empty iff it has a non-whitespace character.
+                let v = match args.first() {
+                    Some(a) => {
+                        let v = self.eval(a, f)?;
+                        self.string_of(&v)?
+                    }
+                    None => match &f.item {
+                        Some(Item::Node(n)) => self.node_string(*n),
+                        Some(other) => other.string(),
+                        None => return err("XPDY0002"),
+                    },
+                };
+                Ok(v.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')))
+            }
+            Expr::GenCmp(op, l, r) => self.general_cmp(*op, l, r, f),
+            Expr::ValCmp(op, l, r) => Ok(self.value_cmp(*op, l, r, f)? == Some(true)),
+            Expr::Quant(every, binds, body) => self.quant_rec(*every, binds, body, f),
+            // Node sequences: true iff not empty.
+            Expr::Step(_) | Expr::Path(_, _) if is_node_path(e) => self.exists(e, f),
             _ => {
                 let v = self.eval(e, f)?;
                 self.ebv(&v)
@@ -201,34 +253,29 @@ impl<'a> Env<'a> {
     pub fn eval(&mut self, e: &Expr, f: &Focus) -> XResult<Seq> {
         match e {
             Expr::Seq(items) => {
-                let mut out = Vec::new();
+                let mut out = Seq::new();
                 for i in items {
                     out.extend(self.eval(i, f)?);
                 }
                 Ok(out)
             }
             Expr::Paren(inner) => self.eval(inner, f),
-            Expr::Lit(l) => Ok(vec![match l {
-                Lit::Str(s) => Item::Str(s.clone()),
-                Lit::Int(i) => Item::Int(*i),
-                Lit::Dec(d) => Item::Dec(*d),
-                Lit::Dbl(d) => Item::Dbl(*d),
-            }]),
+            Expr::Lit(l) => Ok(Seq::one(lit_item(l))),
             Expr::Var(VarRef::Global(i)) => self.global(*i),
             Expr::Var(VarRef::Local(i)) => {
                 Ok(self.locals.get(*i as usize).cloned().unwrap_or_default())
             }
             Expr::Context => match &f.item {
-                Some(i) => Ok(vec![i.clone()]),
+                Some(i) => Ok(Seq::one(i.clone())),
                 None => err("XPDY0002: kein Kontextelement"),
             },
             Expr::Root => match &f.item {
-                Some(Item::Node(_)) => Ok(vec![Item::Node(0)]),
+                Some(Item::Node(_)) => Ok(Seq::one(Item::Node(0))),
                 _ => err("XPDY0002: kein Kontextknoten für „/“"),
             },
             Expr::Step(step) => match &f.item {
                 Some(Item::Node(n)) => {
-                    let mut out = Vec::new();
+                    let mut out = Seq::new();
                     self.step(*n, step, &mut out)?;
                     Ok(out)
                 }
@@ -244,72 +291,49 @@ impl<'a> Env<'a> {
             }
             Expr::Call(func, args) => self.call(*func, args, f),
             Expr::UserCall(id, args) => self.user_call(*id, args, f),
-            Expr::Or(..) | Expr::And(..) => Ok(vec![Item::Bool(self.eval_bool(e, f)?)]),
-            Expr::GenCmp(op, l, r) => {
-                let a = self.eval(l, f)?;
-                let b = self.eval(r, f)?;
-                let a = self.atomize(a);
-                let b = self.atomize(b);
-                for x in &a {
-                    for y in &b {
-                        if general_compare(*op, x, y)? {
-                            return Ok(vec![Item::Bool(true)]);
-                        }
-                    }
-                }
-                Ok(vec![Item::Bool(false)])
-            }
-            Expr::ValCmp(op, l, r) => {
-                let a = self.eval(l, f)?;
-                let a = self.atomize_opt(a)?;
-                let b = self.eval(r, f)?;
-                let b = self.atomize_opt(b)?;
-                match (a, b) {
-                    (Some(a), Some(b)) => Ok(vec![Item::Bool(value_compare(*op, &a, &b)?)]),
-                    _ => Ok(Vec::new()),
-                }
-            }
+            Expr::Or(..) | Expr::And(..) => Ok(Seq::one(Item::Bool(self.eval_bool(e, f)?))),
+            Expr::GenCmp(op, l, r) => Ok(Seq::one(Item::Bool(self.general_cmp(*op, l, r, f)?))),
+            Expr::ValCmp(op, l, r) => Ok(self
+                .value_cmp(*op, l, r, f)?
+                .map(Item::Bool)
+                .into_iter()
+                .collect()),
             Expr::Is(l, r) => {
                 let a = self.eval(l, f)?;
                 let b = self.eval(r, f)?;
                 match (a.first(), b.first()) {
-                    (Some(Item::Node(x)), Some(Item::Node(y))) => Ok(vec![Item::Bool(x == y)]),
-                    _ => Ok(Vec::new()),
+                    (Some(Item::Node(x)), Some(Item::Node(y))) => Ok(Seq::one(Item::Bool(x == y))),
+                    _ => Ok(Seq::new()),
                 }
             }
             Expr::Arith(op, l, r) => {
-                let a = self.eval(l, f)?;
-                let a = self.atomize_opt(a)?;
-                let b = self.eval(r, f)?;
-                let b = self.atomize_opt(b)?;
+                let a = self.eval_atom(l, f)?;
+                let b = self.eval_atom(r, f)?;
                 match (a, b) {
-                    (Some(a), Some(b)) => Ok(vec![arith(*op, &a, &b)?]),
-                    _ => Ok(Vec::new()),
+                    (Some(a), Some(b)) => Ok(Seq::one(arith(*op, &a, &b)?)),
+                    _ => Ok(Seq::new()),
                 }
             }
             Expr::Neg(inner) | Expr::Plus(inner) => {
-                let a = self.eval(inner, f)?;
-                let Some(a) = self.atomize_opt(a)? else {
-                    return Ok(Vec::new());
+                let Some(a) = self.eval_atom(inner, f)? else {
+                    return Ok(Seq::new());
                 };
                 let a = numeric(&a)?;
                 if matches!(e, Expr::Plus(_)) {
-                    return Ok(vec![a]);
+                    return Ok(Seq::one(a));
                 }
-                Ok(vec![match a {
+                Ok(Seq::one(match a {
                     Item::Int(i) => Item::Int(-i),
                     Item::Dec(d) => Item::Dec(-d),
                     Item::Dbl(d) => Item::Dbl(-d),
                     other => other,
-                }])
+                }))
             }
             Expr::Range(l, r) => {
-                let a = self.eval(l, f)?;
-                let a = self.atomize_opt(a)?;
-                let b = self.eval(r, f)?;
-                let b = self.atomize_opt(b)?;
+                let a = self.eval_atom(l, f)?;
+                let b = self.eval_atom(r, f)?;
                 let (Some(a), Some(b)) = (a, b) else {
-                    return Ok(Vec::new());
+                    return Ok(Seq::new());
                 };
                 let (Item::Int(a), Item::Int(b)) = (
                     cast(&a, AtomicType::Integer)?,
@@ -358,37 +382,105 @@ impl<'a> Env<'a> {
                 }
             }
             Expr::For(binds, body) => {
-                let mut out = Vec::new();
+                let mut out = Seq::new();
                 self.for_rec(binds, body, f, &mut out)?;
                 Ok(out)
             }
-            Expr::Quant(every, binds, body) => {
-                Ok(vec![Item::Bool(self.quant_rec(*every, binds, body, f)?)])
-            }
-            Expr::Cast(inner, t, allow_empty) => {
-                let v = self.eval(inner, f)?;
-                match self.atomize_opt(v)? {
-                    None if *allow_empty => Ok(Vec::new()),
-                    None => err("XPTY0004: leere Folge in cast"),
-                    Some(a) => Ok(vec![cast(&a, *t)?]),
-                }
-            }
+            Expr::Quant(every, binds, body) => Ok(Seq::one(Item::Bool(
+                self.quant_rec(*every, binds, body, f)?,
+            ))),
+            Expr::Cast(inner, t, allow_empty) => match self.eval_atom(inner, f)? {
+                None if *allow_empty => Ok(Seq::new()),
+                None => err("XPTY0004: leere Folge in cast"),
+                Some(a) => Ok(Seq::one(cast(&a, *t)?)),
+            },
             Expr::Castable(inner, t, allow_empty) => {
                 let v = self.eval(inner, f)?;
-                Ok(vec![Item::Bool(match self.atomize_opt(v) {
+                Ok(Seq::one(Item::Bool(match self.atomize_opt(v) {
                     Err(_) => false,
                     Ok(None) => *allow_empty,
                     Ok(Some(a)) => cast(&a, *t).is_ok(),
-                })])
+                })))
             }
             Expr::InstanceOf(inner, t, allow_empty) => {
                 let v = self.eval(inner, f)?;
-                Ok(vec![Item::Bool(match v.len() {
+                Ok(Seq::one(Item::Bool(match v.len() {
                     0 => *allow_empty,
                     1 => instance_of(&v[0], *t),
                     _ => false,
-                })])
+                })))
             }
+        }
+    }
+
+    /// A general comparison (`=`, `<`, …): true if some pair of atomized values compares true.
+    fn general_cmp(&mut self, op: CmpOp, l: &Expr, r: &Expr, f: &Focus) -> XResult<bool> {
+        let a = self.eval(l, f)?;
+        let a = self.atomize(a);
+        // String literals on the right (`x = 'S'`, `x = ('48', '54')`): strings and untyped
+        // values compare with them as strings, in place.
+        if let Some(lits) = string_literals(r) {
+            for x in &a {
+                for lit in lits {
+                    let Expr::Lit(Lit::Str(y)) = lit else {
+                        continue;
+                    };
+                    let hit = match x {
+                        Item::Str(s) | Item::Untyped(s) => cmp_holds(op, s.as_ref().cmp(y)),
+                        other => general_compare(op, other, &Item::Str(y.clone()))?,
+                    };
+                    if hit {
+                        return Ok(true);
+                    }
+                }
+            }
+            return Ok(false);
+        }
+        let b = self.eval(r, f)?;
+        let b = self.atomize(b);
+        for x in &a {
+            for y in &b {
+                if general_compare(op, x, y)? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// A value comparison (`eq`, `lt`, …); `None` if an operand is empty.
+    fn value_cmp(&mut self, op: CmpOp, l: &Expr, r: &Expr, f: &Focus) -> XResult<Option<bool>> {
+        let a = self.eval_atom(l, f)?;
+        let b = self.eval_atom(r, f)?;
+        match (a, b) {
+            (Some(a), Some(b)) => Ok(Some(value_compare(op, &a, &b)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether an expression yields a non-empty sequence, stopping at the first node where an
+    /// axis step without predicates is involved.
+    fn exists(&mut self, e: &Expr, f: &Focus) -> XResult<bool> {
+        match e {
+            Expr::Paren(inner) => self.exists(inner, f),
+            Expr::Step(step) if step.preds.is_empty() => match &f.item {
+                Some(Item::Node(n)) => Ok(self.axis_any(*n, step)),
+                _ => err("XPTY0020: Kontextelement ist kein Knoten"),
+            },
+            Expr::Path(l, r) => match &**r {
+                Expr::Step(step) if step.preds.is_empty() => {
+                    let left = self.eval(l, f)?;
+                    if left.iter().any(|i| !matches!(i, Item::Node(_))) {
+                        return err("XPTY0019: Pfadschritt auf einem Nicht-Knoten");
+                    }
+                    Ok(left.iter().any(|i| match i {
+                        Item::Node(n) => self.axis_any(*n, step),
+                        _ => false,
+                    }))
+                }
+                _ => Ok(!self.eval(e, f)?.is_empty()),
+            },
+            _ => Ok(!self.eval(e, f)?.is_empty()),
         }
     }
 
@@ -405,7 +497,7 @@ impl<'a> Env<'a> {
         };
         let items = self.eval(e, f)?;
         for it in items {
-            self.set_local(*slot, vec![it]);
+            self.set_local(*slot, Seq::one(it));
             self.for_rec(rest, body, f, out)?;
         }
         Ok(())
@@ -423,7 +515,7 @@ impl<'a> Env<'a> {
         };
         let items = self.eval(e, f)?;
         for it in items {
-            self.set_local(*slot, vec![it]);
+            self.set_local(*slot, Seq::one(it));
             let r = self.quant_rec(every, rest, body, f)?;
             if every && !r {
                 return Ok(false);
@@ -441,7 +533,7 @@ impl<'a> Env<'a> {
             return Ok(left);
         }
         if let Expr::Step(step) = r {
-            let mut out = Vec::new();
+            let mut out = Seq::new();
             for it in &left {
                 match it {
                     Item::Node(n) => self.step(*n, step, &mut out)?,
@@ -454,7 +546,7 @@ impl<'a> Env<'a> {
             return Ok(out);
         }
         let size = left.len();
-        let mut out = Vec::new();
+        let mut out = Seq::new();
         for (i, it) in left.into_iter().enumerate() {
             if !matches!(it, Item::Node(_)) {
                 return err("XPTY0019: Pfadschritt auf einem Nicht-Knoten");
@@ -476,7 +568,7 @@ impl<'a> Env<'a> {
     }
 
     /// Whether a node passes a node test on an axis.
-    #[inline]
+    #[inline(always)]
     pub fn test(&self, id: u32, test: &NodeTest, attr_axis: bool) -> bool {
         let n = self.doc.node(id);
         let principal = if attr_axis {
@@ -491,9 +583,7 @@ impl<'a> Env<'a> {
             NodeTest::Pi => n.kind == Kind::Pi,
             NodeTest::DocumentNode => n.kind == Kind::Document,
             NodeTest::Any => n.kind == principal,
-            NodeTest::Name(nid) => {
-                n.kind == principal && self.doc.qnames[n.name as usize].id == *nid
-            }
+            NodeTest::Name(nid) => n.name_id == *nid && n.kind == principal,
             NodeTest::Ns(ns) => n.kind == principal && *self.doc.qnames[n.name as usize].ns == **ns,
             NodeTest::Local(l) => {
                 n.kind == principal && *self.doc.qnames[n.name as usize].local == **l
@@ -503,44 +593,94 @@ impl<'a> Env<'a> {
 
     /// Applies an axis step to one context node, appending matches (in axis order) to `out`.
     pub fn step(&mut self, ctx: u32, step: &Step, out: &mut Seq) -> XResult<()> {
-        let doc = self.doc;
+        if step.preds.is_empty() {
+            self.axis_each(ctx, step.axis, &step.test, |n| {
+                out.push(Item::Node(n));
+                true
+            });
+            return Ok(());
+        }
         let mut found: Vec<u32> = Vec::new();
-        let t = &step.test;
-        match step.axis {
+        self.axis_each(ctx, step.axis, &step.test, |n| {
+            found.push(n);
+            true
+        });
+        for p in &step.preds {
+            found = self.filter_nodes(found, p)?;
+        }
+        out.extend(found.into_iter().map(Item::Node));
+        Ok(())
+    }
+
+    /// Whether an axis step (predicates ignored) selects at least one node.
+    fn axis_any(&self, ctx: u32, step: &Step) -> bool {
+        let mut any = false;
+        self.axis_each(ctx, step.axis, &step.test, |_| {
+            any = true;
+            false
+        });
+        any
+    }
+
+    /// Calls `emit` with the nodes on an axis that pass a node test, in axis order, until it
+    /// returns false.
+    fn axis_each(&self, ctx: u32, axis: Axis, t: &NodeTest, mut emit: impl FnMut(u32) -> bool) {
+        let doc = self.doc;
+        match axis {
             Axis::Child => {
+                // In a large subtree (the document element), the name index finds the children
+                // of a name faster than a visit of every child.
+                if let NodeTest::Name(nid) = t
+                    && doc.subtree_end(ctx) - ctx > CHILD_INDEX_MIN_SUBTREE
+                {
+                    for &id in doc.descendants_named(ctx, *nid) {
+                        if doc.node(id).parent == ctx && !emit(id) {
+                            return;
+                        }
+                    }
+                    return;
+                }
                 let mut c = doc.node(ctx).first_child;
                 while c != NONE {
-                    if self.test(c, t, false) {
-                        found.push(c);
+                    if self.test(c, t, false) && !emit(c) {
+                        return;
                     }
                     c = doc.node(c).next_sibling;
                 }
             }
             Axis::Attribute => {
                 for a in doc.attributes(ctx) {
-                    if self.test(a, t, true) {
-                        found.push(a);
+                    if self.test(a, t, true) && !emit(a) {
+                        return;
                     }
                 }
             }
             Axis::SelfAxis => {
                 if self.test(ctx, t, false) {
-                    found.push(ctx);
+                    emit(ctx);
                 }
             }
             Axis::Descendant | Axis::DescendantOrSelf => {
-                if step.axis == Axis::DescendantOrSelf && self.test(ctx, t, false) {
-                    found.push(ctx);
+                if axis == Axis::DescendantOrSelf && self.test(ctx, t, false) && !emit(ctx) {
+                    return;
+                }
+                if doc.node(ctx).kind == Kind::Attribute {
+                    return;
                 }
                 if let NodeTest::Name(nid) = t {
-                    if doc.node(ctx).kind != Kind::Attribute {
-                        found.extend_from_slice(doc.descendants_named(ctx, *nid));
+                    for &id in doc.descendants_named(ctx, *nid) {
+                        if !emit(id) {
+                            return;
+                        }
                     }
-                } else if doc.node(ctx).kind != Kind::Attribute {
+                } else {
                     let end = doc.subtree_end(ctx);
                     for id in ctx + 1..=end {
-                        if doc.node(id).kind != Kind::Attribute && self.test(id, t, false) {
-                            found.push(id);
+                        if doc.node(id).kind != Kind::Attribute
+                            && self.test(id, t, false)
+                            && !emit(id)
+                        {
+                            return;
                         }
                     }
                 }
@@ -548,59 +688,73 @@ impl<'a> Env<'a> {
             Axis::Parent => {
                 let p = doc.node(ctx).parent;
                 if p != NONE && self.test(p, t, false) {
-                    found.push(p);
+                    emit(p);
                 }
             }
             Axis::Ancestor | Axis::AncestorOrSelf => {
-                if step.axis == Axis::AncestorOrSelf && self.test(ctx, t, false) {
-                    found.push(ctx);
+                if axis == Axis::AncestorOrSelf && self.test(ctx, t, false) && !emit(ctx) {
+                    return;
                 }
                 let mut p = doc.node(ctx).parent;
                 while p != NONE {
-                    if self.test(p, t, false) {
-                        found.push(p);
+                    if self.test(p, t, false) && !emit(p) {
+                        return;
                     }
                     p = doc.node(p).parent;
                 }
             }
-            Axis::FollowingSibling => {
-                if doc.node(ctx).kind != Kind::Attribute {
-                    let mut c = doc.node(ctx).next_sibling;
-                    while c != NONE {
-                        if self.test(c, t, false) {
-                            found.push(c);
-                        }
-                        c = doc.node(c).next_sibling;
-                    }
+            Axis::FollowingSibling | Axis::PrecedingSibling => {
+                if doc.node(ctx).kind == Kind::Attribute {
+                    return;
                 }
-            }
-            Axis::PrecedingSibling => {
-                if doc.node(ctx).kind != Kind::Attribute {
-                    let mut c = doc.node(ctx).prev_sibling;
-                    while c != NONE {
-                        if self.test(c, t, false) {
-                            found.push(c);
-                        }
-                        c = doc.node(c).prev_sibling;
+                let next = |c: u32| {
+                    if axis == Axis::FollowingSibling {
+                        doc.node(c).next_sibling
+                    } else {
+                        doc.node(c).prev_sibling
                     }
+                };
+                let mut c = next(ctx);
+                while c != NONE {
+                    if self.test(c, t, false) && !emit(c) {
+                        return;
+                    }
+                    c = next(c);
                 }
             }
             Axis::Following => {
-                let start = if doc.node(ctx).kind == Kind::Attribute {
-                    doc.subtree_end(doc.node(ctx).parent) + 1
-                } else {
-                    doc.subtree_end(ctx) + 1
-                };
                 let start = if doc.node(ctx).kind == Kind::Attribute {
                     // children of the owner element follow its attributes
                     let owner = doc.node(ctx).parent;
                     owner + 1 + doc.node(owner).attr_count
                 } else {
-                    start
+                    doc.subtree_end(ctx) + 1
                 };
                 for id in start..doc.nodes.len() as u32 {
-                    if doc.node(id).kind != Kind::Attribute && self.test(id, t, false) {
-                        found.push(id);
+                    if doc.node(id).kind != Kind::Attribute && self.test(id, t, false) && !emit(id)
+                    {
+                        return;
+                    }
+                }
+            }
+            Axis::SubtreeAttribute => {
+                if doc.node(ctx).kind == Kind::Attribute {
+                    return;
+                }
+                if let NodeTest::Name(nid) = t {
+                    for &id in doc.attributes_named_within(ctx, *nid) {
+                        if !emit(id) {
+                            return;
+                        }
+                    }
+                } else {
+                    for id in ctx + 1..=doc.subtree_end(ctx) {
+                        if doc.node(id).kind == Kind::Attribute
+                            && self.test(id, t, true)
+                            && !emit(id)
+                        {
+                            return;
+                        }
                     }
                 }
             }
@@ -615,17 +769,13 @@ impl<'a> Env<'a> {
                     if doc.node(id).kind != Kind::Attribute
                         && !anc.contains(&id)
                         && self.test(id, t, false)
+                        && !emit(id)
                     {
-                        found.push(id);
+                        return;
                     }
                 }
             }
         }
-        for p in &step.preds {
-            found = self.filter_nodes(found, p)?;
-        }
-        out.extend(found.into_iter().map(Item::Node));
-        Ok(())
     }
 
     fn filter_nodes(&mut self, nodes: Vec<u32>, pred: &Expr) -> XResult<Vec<u32>> {
@@ -668,7 +818,7 @@ impl<'a> Env<'a> {
 
     fn filter(&mut self, seq: Seq, pred: &Expr) -> XResult<Seq> {
         let size = seq.len();
-        let mut out = Vec::new();
+        let mut out = Seq::new();
         for (i, it) in seq.into_iter().enumerate() {
             let focus = Focus {
                 item: Some(it.clone()),
@@ -711,7 +861,7 @@ impl<'a> Env<'a> {
         for ((slot, _), v) in func.params.iter().zip(vals) {
             self.set_local(*slot, v);
         }
-        let mut result = Vec::new();
+        let mut result = Seq::new();
         let r = self.run_steps(&func.body, f, &mut result);
         for (slot, v) in func.slots.iter().zip(saved) {
             self.set_local(*slot, v);
@@ -766,9 +916,53 @@ impl<'a> Env<'a> {
         Ok(())
     }
 
+    /// The string value of argument `i` ("" if absent); literals are borrowed, not shared.
+    fn arg_str<'e>(&mut self, args: &'e [Expr], i: usize, f: &Focus) -> XResult<StrArg<'e>> {
+        match args.get(i) {
+            None => Ok(StrArg::Lit("")),
+            Some(Expr::Lit(Lit::Str(s))) => Ok(StrArg::Lit(s)),
+            Some(_) => Ok(StrArg::Value(self.arg_string(args, i, f)?)),
+        }
+    }
+
+    /// The compiled regular expression for an XPath pattern and flags.
+    fn regex(&mut self, pattern: &str, flags: &str) -> XResult<&Regex> {
+        let known = self
+            .regexes
+            .get(pattern)
+            .and_then(|v| v.iter().position(|(fl, _)| &**fl == flags));
+        let i = match known {
+            Some(i) => i,
+            None => {
+                let re = self.statics.regex.get(pattern, flags)?;
+                let list = self.regexes.entry(pattern.into()).or_default();
+                list.push((flags.into(), re));
+                list.len() - 1
+            }
+        };
+        Ok(&self.regexes[pattern][i].1)
+    }
+
     fn arg_string(&mut self, args: &[Expr], i: usize, f: &Focus) -> XResult<Arc<str>> {
-        let v = self.eval(&args[i], f)?;
-        self.string_of(&v)
+        Ok(match self.eval_opt(&args[i], f)? {
+            None => Arc::from(""),
+            Some(Item::Node(n)) => self.node_string(n),
+            Some(other) => other.string(),
+        })
+    }
+
+    /// Evaluates an expression that must yield at most one item (`None`: the empty sequence).
+    fn eval_opt(&mut self, e: &Expr, f: &Focus) -> XResult<Option<Item>> {
+        let v = self.eval(e, f)?;
+        match v.len() {
+            0 | 1 => Ok(v.into_iter().next()),
+            _ => self.atomize_opt(v), // the error for longer sequences
+        }
+    }
+
+    /// [`Self::eval_opt`], atomized.
+    fn eval_atom(&mut self, e: &Expr, f: &Focus) -> XResult<Option<Item>> {
+        Ok(self.eval_opt(e, f)?.map(|i| self.atom(&i)))
     }
 
     fn context_node(&self, f: &Focus) -> XResult<u32> {
@@ -778,18 +972,48 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// The functions that return a single boolean ([`Func::returns_boolean`]).
+    fn call_bool(&mut self, func: Func, args: &[Expr], f: &Focus) -> XResult<bool> {
+        use Func::*;
+        match func {
+            Not => Ok(!self.eval_bool(&args[0], f)?),
+            True => Ok(true),
+            False => Ok(false),
+            Boolean => self.eval_bool(&args[0], f),
+            Exists => self.exists(&args[0], f),
+            Empty => Ok(!self.exists(&args[0], f)?),
+            Contains | StartsWith | EndsWith => {
+                let a = self.arg_str(args, 0, f)?;
+                let c = self.arg_str(args, 1, f)?;
+                Ok(match func {
+                    Contains => a.contains(&*c),
+                    StartsWith => a.starts_with(&*c),
+                    _ => a.ends_with(&*c),
+                })
+            }
+            Matches => {
+                let input = self.arg_str(args, 0, f)?;
+                let pat = self.arg_str(args, 1, f)?;
+                let flags = self.arg_str(args, 2, f)?;
+                let re = self.regex(&pat, &flags)?;
+                Ok(re.is_match(&input))
+            }
+            _ => {
+                let v = self.call(func, args, f)?;
+                self.ebv(&v)
+            }
+        }
+    }
+
     fn call(&mut self, func: Func, args: &[Expr], f: &Focus) -> XResult<Seq> {
         use Func::*;
-        let one = |i: Item| Ok(vec![i]);
-        let b = |v: bool| Ok(vec![Item::Bool(v)]);
-        let s = |v: &str| Ok(vec![Item::Str(Arc::from(v))]);
+        let one = |i: Item| Ok(Seq::one(i));
+        let b = |v: bool| Ok(Seq::one(Item::Bool(v)));
+        let s = |v: &str| Ok(Seq::one(Item::Str(Arc::from(v))));
         match func {
-            Not => b(!self.eval_bool(&args[0], f)?),
-            True => b(true),
-            False => b(false),
-            Boolean => b(self.eval_bool(&args[0], f)?),
-            Exists => b(!self.eval(&args[0], f)?.is_empty()),
-            Empty => b(self.eval(&args[0], f)?.is_empty()),
+            Not | True | False | Boolean | Exists | Empty | Matches => {
+                b(self.call_bool(func, args, f)?)
+            }
             Count => one(Item::Int(self.eval(&args[0], f)?.len() as i64)),
             Sum => {
                 let v = self.eval(&args[0], f)?;
@@ -836,7 +1060,7 @@ impl<'a> Env<'a> {
                 let v = self.eval(&args[0], f)?;
                 let v = self.atomize(v);
                 if v.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(Seq::new());
                 }
                 let n = v.len() as i64;
                 let mut acc = Item::Int(0);
@@ -850,9 +1074,8 @@ impl<'a> Env<'a> {
                 one(arith(ArOp::Div, &acc, &Item::Int(n))?)
             }
             Round | Abs | Floor | Ceiling => {
-                let v = self.eval(&args[0], f)?;
-                let Some(x) = self.atomize_opt(v)? else {
-                    return Ok(Vec::new());
+                let Some(x) = self.eval_atom(&args[0], f)? else {
+                    return Ok(Seq::new());
                 };
                 let x = match x {
                     Item::Untyped(_) => cast(&x, AtomicType::Double)?,
@@ -874,11 +1097,11 @@ impl<'a> Env<'a> {
             }
             Number => {
                 let v = if args.is_empty() {
-                    vec![
+                    Seq::one(
                         f.item
                             .clone()
                             .ok_or_else(|| XPathError("XPDY0002".into()))?,
-                    ]
+                    )
                 } else {
                     self.eval(&args[0], f)?
                 };
@@ -894,7 +1117,7 @@ impl<'a> Env<'a> {
                         .item
                         .clone()
                         .ok_or_else(|| XPathError("XPDY0002".into()))?;
-                    return one(Item::Str(self.string_of(&vec![n])?));
+                    return one(Item::Str(self.string_of(&Seq::one(n))?));
                 }
                 let v = self.arg_string(args, 0, f)?;
                 one(Item::Str(v))
@@ -905,7 +1128,7 @@ impl<'a> Env<'a> {
                         .item
                         .clone()
                         .ok_or_else(|| XPathError("XPDY0002".into()))?;
-                    self.string_of(&vec![n])?
+                    self.string_of(&Seq::one(n))?
                 } else {
                     self.arg_string(args, 0, f)?
                 };
@@ -917,10 +1140,13 @@ impl<'a> Env<'a> {
                         .item
                         .clone()
                         .ok_or_else(|| XPathError("XPDY0002".into()))?;
-                    self.string_of(&vec![n])?
+                    self.string_of(&Seq::one(n))?
                 } else {
                     self.arg_string(args, 0, f)?
                 };
+                if is_normalized(&v) {
+                    return one(Item::Str(v));
+                }
                 s(&normalize_space(&v))
             }
             UpperCase => {
@@ -984,27 +1210,12 @@ impl<'a> Env<'a> {
                     .collect();
                 s(&out)
             }
-            Matches => {
-                let input = self.arg_string(args, 0, f)?;
-                let pat = self.arg_string(args, 1, f)?;
-                let flags = if args.len() > 2 {
-                    self.arg_string(args, 2, f)?
-                } else {
-                    Arc::from("")
-                };
-                let re = self.statics.regex.get(&pat, &flags)?;
-                b(re.is_match(&input))
-            }
             Replace => {
-                let input = self.arg_string(args, 0, f)?;
-                let pat = self.arg_string(args, 1, f)?;
-                let rep = self.arg_string(args, 2, f)?;
-                let flags = if args.len() > 3 {
-                    self.arg_string(args, 3, f)?
-                } else {
-                    Arc::from("")
-                };
-                let re = self.statics.regex.get(&pat, &flags)?;
+                let input = self.arg_str(args, 0, f)?;
+                let pat = self.arg_str(args, 1, f)?;
+                let rep = self.arg_str(args, 2, f)?;
+                let flags = self.arg_str(args, 3, f)?;
+                let re = self.regex(&pat, &flags)?;
                 if re.is_match("") {
                     return err("FORX0003: Muster passt auf die leere Zeichenkette");
                 }
@@ -1020,18 +1231,14 @@ impl<'a> Env<'a> {
                         .map(|t| Item::Str(Arc::from(t)))
                         .collect());
                 }
-                let pat = self.arg_string(args, 1, f)?;
-                let flags = if args.len() > 2 {
-                    self.arg_string(args, 2, f)?
-                } else {
-                    Arc::from("")
-                };
-                let re = self.statics.regex.get(&pat, &flags)?;
+                let pat = self.arg_str(args, 1, f)?;
+                let flags = self.arg_str(args, 2, f)?;
+                let re = self.regex(&pat, &flags)?;
                 if re.is_match("") {
                     return err("FORX0003: Muster passt auf die leere Zeichenkette");
                 }
                 if input.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(Seq::new());
                 }
                 Ok(re.split(&input).map(|t| Item::Str(Arc::from(t))).collect())
             }
@@ -1089,11 +1296,16 @@ impl<'a> Env<'a> {
                         Some(_) => return err("XPTY0004: Knoten erwartet"),
                     }
                 };
-                let Some(q) = node.and_then(|n| self.doc.qname(n)) else {
+                let Some(n) = node else {
+                    return s("");
+                };
+                if func == Name {
+                    return one(Item::Str(self.node_name(n)));
+                }
+                let Some(q) = self.doc.qname(n) else {
                     return s("");
                 };
                 match func {
-                    Name => s(&q.display()),
                     LocalName => s(&q.local),
                     _ => s(&q.ns),
                 }
@@ -1106,7 +1318,7 @@ impl<'a> Env<'a> {
                 let v = self.eval(&args[0], f)?;
                 Ok(self.atomize(v))
             }
-            DocumentUri => Ok(Vec::new()),
+            DocumentUri => Ok(Seq::new()),
         }
     }
 
@@ -1173,28 +1385,27 @@ impl<'a> Env<'a> {
         if st.preds.is_empty() {
             return Ok(true);
         }
-        // Predicates see the node among its siblings that pass the same test.
-        let parent = n.parent;
-        let step = Step {
-            axis: st.axis,
-            test: st.test.clone(),
-            preds: Vec::new(),
-        };
-        let mut candidates = Vec::new();
-        if st.preds.iter().all(super::parse::is_boolean_expr) {
-            candidates.push(Item::Node(node));
-        } else {
-            self.step(parent, &step, &mut candidates)?;
-        }
-        let mut nodes: Vec<u32> = candidates
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Node(n) => Some(n),
-                _ => None,
-            })
-            .collect();
         let saved = self.current;
         self.current = node;
+        if st.preds.iter().all(super::parse::is_boolean_expr) {
+            // Boolean predicates: the node is the only candidate (position 1 of 1).
+            let focus = Focus::node(node);
+            let mut result = Ok(true);
+            for p in &st.preds {
+                result = self.eval_bool(p, &focus);
+                if result != Ok(true) {
+                    break;
+                }
+            }
+            self.current = saved;
+            return result;
+        }
+        // Predicates see the node among its siblings that pass the same test.
+        let mut nodes: Vec<u32> = Vec::new();
+        self.axis_each(n.parent, st.axis, &st.test, |c| {
+            nodes.push(c);
+            true
+        });
         for p in &st.preds {
             nodes = match self.filter_nodes(nodes, p) {
                 Ok(v) => v,
@@ -1206,6 +1417,57 @@ impl<'a> Env<'a> {
         }
         self.current = saved;
         Ok(nodes.contains(&node))
+    }
+}
+
+/// A string argument: borrowed from a literal of the expression, or computed.
+enum StrArg<'e> {
+    Lit(&'e str),
+    Value(Arc<str>),
+}
+
+impl std::ops::Deref for StrArg<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            StrArg::Lit(s) => s,
+            StrArg::Value(s) => s,
+        }
+    }
+}
+
+/// The value of a literal.
+fn lit_item(l: &Lit) -> Item {
+    match l {
+        Lit::Str(s) => Item::Str(s.clone()),
+        Lit::Int(i) => Item::Int(*i),
+        Lit::Dec(d) => Item::Dec(*d),
+        Lit::Dbl(d) => Item::Dbl(*d),
+    }
+}
+
+/// A sequence of string literals (`'a'`, `('a', 'b')`), if the expression is one.
+fn string_literals(e: &Expr) -> Option<&[Expr]> {
+    match e {
+        Expr::Lit(Lit::Str(_)) => Some(std::slice::from_ref(e)),
+        Expr::Paren(inner) => string_literals(inner),
+        Expr::Seq(items) if items.iter().all(|i| matches!(i, Expr::Lit(Lit::Str(_)))) => {
+            Some(items)
+        }
+        _ => None,
+    }
+}
+
+/// Subtree size (in nodes) above which child steps with a name test use the name index.
+const CHILD_INDEX_MIN_SUBTREE: u32 = 64;
+
+/// Whether an expression is an axis step or a path ending in one: its value is always a
+/// sequence of nodes, so its effective boolean value is "not empty".
+fn is_node_path(e: &Expr) -> bool {
+    match e {
+        Expr::Step(_) => true,
+        Expr::Path(_, r) => matches!(**r, Expr::Step(_)),
+        _ => false,
     }
 }
 
@@ -1322,6 +1584,11 @@ fn dec_arith(op: ArOp, x: Decimal, y: Decimal) -> XResult<Item> {
             Item::Dec(x.checked_rem(y).ok_or_else(overflow)?)
         }
     })
+}
+
+/// Whether `normalize-space` leaves a string unchanged: no XML whitespace but single inner spaces.
+fn is_normalized(s: &str) -> bool {
+    !s.starts_with(' ') && !s.ends_with(' ') && !s.contains(['\t', '\n', '\r']) && !s.contains("  ")
 }
 
 /// `normalize-space` (XML whitespace only).

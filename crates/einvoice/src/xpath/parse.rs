@@ -843,20 +843,36 @@ impl<R: Resolver> Parser<'_, R> {
 
 /// `l//r`: uses the descendant axis directly when that cannot change the result.
 fn desc_path(l: Expr, r: Expr) -> Expr {
-    if let Expr::Step(Step {
-        axis: Axis::Child,
-        test,
-        preds,
-    }) = &r
+    // `l//(a/s)` with an axis step `s` is `(l//a)/s`: `s` depends on its context node only, and
+    // both sides are sorted, duplicate-free node sequences. This lets `//a[p]/b` use the
+    // descendant axis (an index lookup) for `a` instead of visiting every node.
+    if let Expr::Path(a, s) = r {
+        if matches!(*s, Expr::Step(_)) {
+            return Expr::Path(Box::new(desc_path(l, *a)), s);
+        }
+        return desc_path_general(l, Expr::Path(a, s));
+    }
+    if let Expr::Step(Step { axis, test, preds }) = &r
+        && matches!(axis, Axis::Child | Axis::Attribute)
         && preds.iter().all(is_boolean_expr)
     {
+        let axis = if *axis == Axis::Child {
+            Axis::Descendant
+        } else {
+            Axis::SubtreeAttribute
+        };
         let step = Expr::Step(Step {
-            axis: Axis::Descendant,
+            axis,
             test: test.clone(),
             preds: preds.clone(),
         });
         return Expr::Path(Box::new(l), Box::new(step));
     }
+    desc_path_general(l, r)
+}
+
+/// `l/descendant-or-self::node()/r`.
+fn desc_path_general(l: Expr, r: Expr) -> Expr {
     let dos = Expr::Step(Step {
         axis: Axis::DescendantOrSelf,
         test: NodeTest::Node,

@@ -40,8 +40,135 @@ pub enum Item {
     Date(i64),
 }
 
-/// A sequence.
-pub type Seq = Vec<Item>;
+/// A sequence. Most sequences an expression yields hold at most one item; those are kept
+/// inline, without an allocation.
+#[derive(Clone, Debug, Default)]
+pub struct Seq(Repr);
+
+#[derive(Clone, Debug, Default)]
+enum Repr {
+    #[default]
+    Empty,
+    One(Item),
+    Many(Vec<Item>),
+}
+
+impl Seq {
+    /// The empty sequence.
+    pub fn new() -> Seq {
+        Seq(Repr::Empty)
+    }
+
+    /// A sequence of one item.
+    pub fn one(item: Item) -> Seq {
+        Seq(Repr::One(item))
+    }
+
+    /// Appends an item.
+    pub fn push(&mut self, item: Item) {
+        match &mut self.0 {
+            Repr::Many(v) => v.push(item),
+            r => {
+                let first = match std::mem::take(r) {
+                    Repr::One(first) => first,
+                    _ => {
+                        *r = Repr::One(item);
+                        return;
+                    }
+                };
+                *r = Repr::Many(vec![first, item]);
+            }
+        }
+    }
+
+    /// Removes consecutive items the predicate calls equal (see [`Vec::dedup_by`]).
+    pub fn dedup_by(&mut self, same: impl FnMut(&mut Item, &mut Item) -> bool) {
+        if let Repr::Many(v) = &mut self.0 {
+            v.dedup_by(same);
+        }
+    }
+}
+
+impl std::ops::Deref for Seq {
+    type Target = [Item];
+    fn deref(&self) -> &[Item] {
+        match &self.0 {
+            Repr::Empty => &[],
+            Repr::One(i) => std::slice::from_ref(i),
+            Repr::Many(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Seq {
+    fn deref_mut(&mut self) -> &mut [Item] {
+        match &mut self.0 {
+            Repr::Empty => &mut [],
+            Repr::One(i) => std::slice::from_mut(i),
+            Repr::Many(v) => v,
+        }
+    }
+}
+
+impl From<Vec<Item>> for Seq {
+    fn from(v: Vec<Item>) -> Seq {
+        Seq(Repr::Many(v))
+    }
+}
+
+impl Extend<Item> for Seq {
+    fn extend<I: IntoIterator<Item = Item>>(&mut self, iter: I) {
+        for item in iter {
+            self.push(item);
+        }
+    }
+}
+
+impl FromIterator<Item> for Seq {
+    fn from_iter<I: IntoIterator<Item = Item>>(iter: I) -> Seq {
+        let mut s = Seq::new();
+        s.extend(iter);
+        s
+    }
+}
+
+/// Owned iterator over a [`Seq`].
+pub enum SeqIntoIter {
+    /// Empty or one item.
+    One(std::option::IntoIter<Item>),
+    /// Several items.
+    Many(std::vec::IntoIter<Item>),
+}
+
+impl Iterator for SeqIntoIter {
+    type Item = Item;
+    fn next(&mut self) -> Option<Item> {
+        match self {
+            SeqIntoIter::One(i) => i.next(),
+            SeqIntoIter::Many(i) => i.next(),
+        }
+    }
+}
+
+impl IntoIterator for Seq {
+    type Item = Item;
+    type IntoIter = SeqIntoIter;
+    fn into_iter(self) -> SeqIntoIter {
+        match self.0 {
+            Repr::Empty => SeqIntoIter::One(None.into_iter()),
+            Repr::One(i) => SeqIntoIter::One(Some(i).into_iter()),
+            Repr::Many(v) => SeqIntoIter::Many(v.into_iter()),
+        }
+    }
+}
+
+impl<'s> IntoIterator for &'s Seq {
+    type Item = &'s Item;
+    type IntoIter = std::slice::Iter<'s, Item>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
 
 impl Item {
     /// Whether the item is numeric.
@@ -367,6 +494,11 @@ fn apply(op: CmpOp, o: Option<Ordering>) -> bool {
             CmpOp::Ge => o != Ordering::Less,
         },
     }
+}
+
+/// Whether an ordering satisfies a comparison operator.
+pub fn cmp_holds(op: CmpOp, o: Ordering) -> bool {
+    apply(op, Some(o))
 }
 
 /// Value comparison of two atomic items (`eq`, `lt`, …); untyped compares as string.
