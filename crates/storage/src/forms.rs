@@ -1160,10 +1160,12 @@ impl SubmissionStore {
         .rows_affected();
         if n == 0 {
             let current: Option<i64> = sqlx::query_scalar(
-                "SELECT version FROM form_drafts WHERE tenant_id = $1 AND id = $2",
+                "SELECT version FROM form_drafts WHERE tenant_id = $1 AND id = $2 AND (account_id = $3 OR anonymous_key = $4)",
             )
             .bind(tenant.to_string())
             .bind(&draft.id)
+            .bind(account)
+            .bind(anonymous)
             .fetch_optional(self.db.pool())
             .await?;
             return Err(match current {

@@ -4,6 +4,7 @@ mod audit;
 mod blobs;
 mod catalog;
 mod feedback;
+mod forms;
 mod migrations;
 mod staff;
 mod tenants;
