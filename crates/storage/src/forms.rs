@@ -708,6 +708,112 @@ pub struct Attachment {
     pub blob_key: String,
 }
 
+async fn run_batches(db: Db, mut rx: tokio::sync::mpsc::Receiver<BatchJob>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match insert_batch(&db, &batch).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                // Nothing was committed; the callers answer with an error and may retry.
+                tracing::error!(error = %e, size = batch.len(), "storing submissions failed");
+                let message = e.to_string();
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Inserts a batch in one transaction; `Some` for each inserted submission, `None` where the
+/// idempotency key was taken.
+async fn insert_batch(db: &Db, jobs: &[BatchJob]) -> Result<Vec<Option<Submission>>> {
+    let now = now_text();
+    let prepared: Vec<Submission> = jobs
+        .iter()
+        .map(|j| Submission {
+            id: uuid::Uuid::now_v7().to_string(),
+            tenant_id: j.tenant.to_string(),
+            form_id: j.form_id.clone(),
+            form_version: j.form_version,
+            account_id: j.account_id.clone(),
+            data: j.data.clone(),
+            status: "eingegangen".into(),
+            reference: reference_number(&now),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        })
+        .collect();
+    let mut sql = String::from(
+        "INSERT INTO submissions (id, tenant_id, form_id, form_version, account_id, idempotency_key, data, status, \
+         reference, created_at, updated_at) VALUES ",
+    );
+    for i in 0..prepared.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let b = i * 9;
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'eingegangen', ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 9,
+            b + 9
+        ));
+    }
+    sql.push_str(" ON CONFLICT (tenant_id, form_id, idempotency_key) DO NOTHING RETURNING id");
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (s, j) in prepared.iter().zip(jobs) {
+        insert = insert
+            .bind(&s.id)
+            .bind(&s.tenant_id)
+            .bind(&s.form_id)
+            .bind(s.form_version)
+            .bind(s.account_id.as_deref())
+            .bind(j.key.as_deref())
+            .bind(s.data.to_string())
+            .bind(&s.reference)
+            .bind(&s.created_at);
+    }
+    let _gate = db.write_gate().await;
+    let mut tx = db.pool().begin().await?;
+    let inserted: std::collections::HashSet<String> = insert
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<std::result::Result<_, _>>()?;
+    let entries: Vec<NewAuditEntry> = prepared
+        .iter()
+        .zip(jobs)
+        .filter(|(s, _)| inserted.contains(&s.id))
+        .map(|(s, j)| NewAuditEntry {
+            actor: j.actor.clone(),
+            action: "submission.create".into(),
+            tenant: Some(s.tenant_id.clone()),
+            object_type: "submission".into(),
+            object_id: s.id.clone(),
+            details: json!({"form_id": s.form_id, "form_version": s.form_version, "reference": s.reference}),
+        })
+        .collect();
+    audit::append_many(&mut tx, &entries).await?;
+    tx.commit().await?;
+    Ok(prepared
+        .into_iter()
+        .map(|s| inserted.contains(&s.id).then_some(s))
+        .collect())
+}
+
 /// Submission statuses in the staff inbox.
 pub const SUBMISSION_STATUSES: &[&str] = &["eingegangen", "in_bearbeitung", "erledigt"];
 
@@ -745,6 +851,38 @@ fn attachment_from_row(r: &AnyRow) -> Result<Attachment> {
 #[derive(Clone, Debug)]
 pub struct SubmissionStore {
     db: Db,
+    batches: std::sync::Arc<Batcher>,
+}
+
+/// Group commit of submissions: the submissions that arrive while a batch is written wait in a
+/// channel and are stored together — one multi-row insert, one audit append for all, one
+/// commit (one disk flush) — by one task per store.
+#[derive(Default)]
+struct Batcher {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<BatchJob>>,
+}
+
+impl std::fmt::Debug for Batcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher")
+            .field("started", &self.queue.get().is_some())
+            .finish()
+    }
+}
+
+/// Most submissions written in one transaction.
+const MAX_BATCH: usize = 64;
+
+/// A submission waiting for its batch.
+struct BatchJob {
+    tenant: TenantId,
+    form_id: String,
+    form_version: i64,
+    account_id: Option<String>,
+    key: Option<String>,
+    data: serde_json::Value,
+    actor: String,
+    reply: tokio::sync::oneshot::Sender<std::result::Result<Option<Submission>, String>>,
 }
 
 /// A saved draft.
@@ -780,11 +918,54 @@ pub enum DraftOwner<'a> {
 impl SubmissionStore {
     /// Wraps a database.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            batches: Default::default(),
+        }
     }
 
     /// Stores a submission; with a known idempotency key returns the stored one and `false`.
+    /// Submissions without a draft are written in batches with others arriving at the same time.
     pub async fn create(&self, new: &NewSubmission<'_>) -> Result<(Submission, bool)> {
+        if new.draft_id.is_some() {
+            return self.create_one(new).await;
+        }
+        let queue = self.batches.queue.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(run_batches(self.db.clone(), rx));
+            tx
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = BatchJob {
+            tenant: new.tenant,
+            form_id: new.form_id.to_owned(),
+            form_version: new.form_version,
+            account_id: new.account_id.map(str::to_owned),
+            key: new.idempotency_key.map(str::to_owned),
+            data: new.data.clone(),
+            actor: new.actor.to_owned(),
+            reply,
+        };
+        if queue.send(job).await.is_err() {
+            // The batch task is gone (its runtime ended): write alone.
+            return self.create_one(new).await;
+        }
+        match answer.await {
+            Ok(Ok(Some(stored))) => Ok((stored, true)),
+            // Not inserted: the key was used before (or in the same batch).
+            Ok(Ok(None)) => match self.by_key(new).await? {
+                Some(existing) => Ok((existing, false)),
+                None => Err(StorageError::Conflict("Idempotency-Key".into())),
+            },
+            Ok(Err(message)) => Err(StorageError::Config(message)),
+            Err(_) => Err(StorageError::Config(
+                "Speichern des Antrags abgebrochen".into(),
+            )),
+        }
+    }
+
+    /// Stores one submission in its own transaction (moving a draft's uploads to it).
+    async fn create_one(&self, new: &NewSubmission<'_>) -> Result<(Submission, bool)> {
         if let Some(existing) = self.by_key(new).await? {
             return Ok((existing, false));
         }

@@ -178,6 +178,30 @@ async fn submissions(db: Db, _t: &TestDatabase) {
         results.into_iter().map(|r| r.unwrap().0.id).collect();
     assert_eq!(ids.len(), 1);
     let id = ids.into_iter().next().unwrap();
+    // Many at once are written in batches; every one is stored with its audit entry and the
+    // hash chain stays intact.
+    let keys: Vec<String> = (0..50).map(|i| format!("viele-{i}")).collect();
+    let news: Vec<NewSubmission<'_>> = keys
+        .iter()
+        .map(|k| NewSubmission {
+            idempotency_key: Some(k),
+            ..new.clone()
+        })
+        .collect();
+    let many = futures::future::join_all(news.iter().map(|n| store.create(n))).await;
+    assert!(many.iter().all(|r| matches!(r, Ok((_, true)))));
+    assert_eq!(store.list(koeln.id, None, 1000).await.unwrap().len(), 51);
+    let report = rathaus_storage::audit::AuditStore::new(db.clone())
+        .verify(|_| {})
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, 51);
     let s = store.get(koeln.id, &id).await.unwrap().unwrap();
     assert!(
         s.reference.starts_with("A-") && s.reference.len() == 17,
@@ -206,12 +230,13 @@ async fn submissions(db: Db, _t: &TestDatabase) {
             .len(),
         1
     );
-    assert!(
+    assert_eq!(
         store
-            .list(koeln.id, Some("eingegangen"), 10)
+            .list(koeln.id, Some("eingegangen"), 100)
             .await
             .unwrap()
-            .is_empty()
+            .len(),
+        50
     );
 
     // Drafts: only the owner finds and saves them; a stale save is refused.
