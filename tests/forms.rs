@@ -686,3 +686,78 @@ async fn small_uploads(backend: &str) -> Server {
         .expect("test database");
     Server::start(db, "demo", &[("RATHAUS_FORMS__MAX_UPLOAD_BYTES", "204800")])
 }
+
+/// A signed-in citizen: the form is prefilled from the profile, the draft is kept in the account
+/// (listed on the account page, resumable on another device), the receipt is listed there too.
+async fn account_drafts(s: &Server) {
+    let url = hundesteuer_url(s, "koeln").await;
+    let mut b = Browser::new(s);
+    let login = b.get("/anmelden").await.body;
+    let a = b
+        .post(
+            "/anmelden",
+            &[
+                ("csrf", &input(&login, "csrf")),
+                ("weiter", &url),
+                ("email", "erika.mustermann@example.org"),
+                ("passwort", "Demo-Passwort-1"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 303);
+    let page = b.get(&url).await.body;
+    assert!(
+        page.contains("value=\"Erika\""),
+        "given name prefilled from the profile"
+    );
+    let csrf = input(&page, "csrf");
+    let a = post_page(
+        &mut b,
+        s,
+        &url,
+        &csrf,
+        "1",
+        "speichern",
+        &[
+            ("G99000000001/F99000000001", "Erika"),
+            ("G99000000001/F99000000002", "Gabler"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 303);
+    assert!(a.location.contains("hinweis=gespeichert"));
+    assert!(
+        b.get(&a.location)
+            .await
+            .body
+            .contains("Ihre Angaben sind gespeichert")
+    );
+    let konto = b.get("/konto").await.body;
+    assert!(
+        konto.contains("Begonnene Anträge") && konto.contains("weiter ausfüllen"),
+        "{konto}"
+    );
+
+    // Another device of the same account continues the same draft.
+    let mut other = Browser::new(s);
+    let login = other.get("/anmelden").await.body;
+    other
+        .post(
+            "/anmelden",
+            &[
+                ("csrf", &input(&login, "csrf")),
+                ("weiter", "/konto"),
+                ("email", "erika.mustermann@example.org"),
+                ("passwort", "Demo-Passwort-1"),
+            ],
+        )
+        .await;
+    assert!(other.get(&url).await.body.contains("value=\"Gabler\""));
+    // An anonymous browser does not see it.
+    assert!(!Browser::new(s).get(&url).await.body.contains("Gabler"));
+}
+on_both_backends!(
+    signed_in_citizens_keep_drafts_in_their_account,
+    account_drafts
+);

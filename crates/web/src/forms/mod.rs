@@ -5,6 +5,7 @@
 //! A form is offered by a tenant at `/{slug}/formulare/{form_id}`: its own form, or another
 //! tenant's Einer-für-Alle template it has activated with its own parameters.
 
+pub(crate) mod account;
 mod fields;
 mod inbox;
 mod pages;

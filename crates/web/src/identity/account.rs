@@ -159,6 +159,7 @@ fn overview_page(
                     dt { "Vertrauensniveau dieser Anmeldung" } dd { (session.level.label()) }
                     dt { "Zweiter Faktor" } dd { (match (account.has_totp(), passkeys.len()) { (false, 0) => "nicht eingerichtet".to_owned(), (true, 0) => "eingerichtet (Authenticator-App)".to_owned(), (false, 1) => "eingerichtet (Passkey)".to_owned(), (false, n) => format!("eingerichtet ({n} Passkeys)"), (true, 1) => "eingerichtet (Authenticator-App und Passkey)".to_owned(), (true, n) => format!("eingerichtet (Authenticator-App und {n} Passkeys)") }) }
                 }
+                (x.applications)
                 h2 { "Persönliche Angaben" }
                 p { "Online-Formulare können diese Angaben mit Ihrer Zustimmung vorausfüllen." }
                 form method="post" action="/konto/profil" class="stack" {
@@ -260,6 +261,7 @@ struct Extras {
     passkeys: Vec<PasskeyInfo>,
     organisations: Vec<(Account, String)>,
     consents: Vec<ConsentInfo>,
+    applications: maud::Markup,
 }
 
 async fn render_overview(
@@ -285,6 +287,7 @@ async fn render_overview(
             .await
             .unwrap_or_default(),
         consents: state.identity.grants.consents(id).await.unwrap_or_default(),
+        applications: crate::forms::account::section(state, id).await,
     };
     overview_page(state, headers, session, account, &x, m)
 }
