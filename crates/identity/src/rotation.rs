@@ -170,22 +170,10 @@ async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
         }
     }
     if !successors.is_empty() {
-        let mut sql = String::from(
-            "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) VALUES ",
+        let sql = format!(
+            "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) VALUES {}",
+            rathaus_storage::values_placeholders(successors.len(), 11)
         );
-        for i in 0..successors.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..11 {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                let _ = write!(sql, "${}", 1 + 11 * i + c);
-            }
-            sql.push(')');
-        }
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for s in &successors {
             insert = s.bind(insert);

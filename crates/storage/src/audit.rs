@@ -120,26 +120,10 @@ pub async fn append_many(
         });
         prev_hash = hash;
     }
-    let mut sql = String::from(concat!("INSERT INTO audit_log (", columns!(), ") VALUES "));
-    for i in 0..out.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let b = i * 10;
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9,
-            b + 10
-        ));
-    }
+    let sql = format!(
+        concat!("INSERT INTO audit_log (", columns!(), ") VALUES {}"),
+        crate::values_placeholders(out.len(), 10)
+    );
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for e in &out {
         insert = insert

@@ -38,6 +38,27 @@ pub struct Db {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// `($1, $2, …), (…)`: the placeholders of a multi-row `VALUES` list of `rows` rows with `cols`
+/// columns each, numbered from `$1` (the same on SQLite and PostgreSQL).
+pub fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Replaces the password in a database URL with `***` so the URL can be logged.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

@@ -748,29 +748,11 @@ async fn insert_batch(db: &Db, jobs: &[BatchJob]) -> Result<Vec<Option<Submissio
             updated_at: now.clone(),
         })
         .collect();
-    let mut sql = String::from(
+    let mut sql = format!(
         "INSERT INTO submissions (id, tenant_id, form_id, form_version, account_id, idempotency_key, data, status, \
-         reference, created_at, updated_at) VALUES ",
+         reference, created_at, updated_at) VALUES {}",
+        crate::values_placeholders(prepared.len(), 11)
     );
-    for i in 0..prepared.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let b = i * 9;
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'eingegangen', ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9,
-            b + 9
-        ));
-    }
     sql.push_str(" ON CONFLICT (tenant_id, form_id, idempotency_key) DO NOTHING RETURNING id");
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (s, j) in prepared.iter().zip(jobs) {
@@ -782,8 +764,10 @@ async fn insert_batch(db: &Db, jobs: &[BatchJob]) -> Result<Vec<Option<Submissio
             .bind(s.account_id.as_deref())
             .bind(j.key.as_deref())
             .bind(s.data.to_string())
+            .bind(&s.status)
             .bind(&s.reference)
-            .bind(&s.created_at);
+            .bind(&s.created_at)
+            .bind(&s.updated_at);
     }
     let _gate = db.write_gate().await;
     let mut tx = db.pool().begin().await?;

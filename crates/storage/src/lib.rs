@@ -19,7 +19,7 @@ pub mod tenants;
 pub mod testing;
 
 pub use blobs::{BlobConfig, Blobs};
-pub use db::{Backend, Db, redact_url};
+pub use db::{Backend, Db, redact_url, values_placeholders};
 pub use error::StorageError;
 
 /// Result type of this crate.

@@ -143,34 +143,35 @@ fn group(
 }
 
 fn repeated_group(g: &Group, path: &str, value: Option<&Value>, view: &View<'_>) -> Markup {
-    let e = Element::Group(g.clone());
-    let n = instances(&e, value);
-    html! {
-        div class="wiederholung" {
-            input type="hidden" name=(format!("anzahl:{path}")) value=(n);
-            (error(path, view))
-            @for i in 0..n {
-                @let item_path = format!("{path}[{i}]");
-                @let item = value.and_then(Value::as_array).and_then(|a| a.get(i));
-                (group(g, &item_path, item, Some(i), view))
-                @if n > g.min as usize {
-                    button type="submit" class="zweitrangig" name="aktion" value=(format!("minus:{item_path}")) formnovalidate {
-                        (g.label) " (" (i + 1) ") entfernen"
-                    }
-                }
-            }
-            @if g.max.is_none_or(|m| n < m as usize) {
-                button type="submit" class="zweitrangig" name="aktion" value=(format!("plus:{path}")) formnovalidate {
-                    "Weitere Angabe hinzufügen: " (g.label)
-                }
-            }
-        }
-    }
+    repetition(
+        &Element::Group(g.clone()),
+        path,
+        value,
+        view,
+        |item_path, item, i| group(g, item_path, item, Some(i), view),
+    )
 }
 
 fn repeated_field(f: &Field, path: &str, value: Option<&Value>, view: &View<'_>) -> Markup {
-    let e = Element::Field(f.clone());
-    let n = instances(&e, value);
+    repetition(
+        &Element::Field(f.clone()),
+        path,
+        value,
+        view,
+        |item_path, item, i| field(f, item_path, item, Some(i), view),
+    )
+}
+
+/// The instances of a repeated element, each with a remove button above the minimum, and an add
+/// button below the maximum; the count travels in `anzahl:PATH`.
+fn repetition(
+    e: &Element,
+    path: &str,
+    value: Option<&Value>,
+    view: &View<'_>,
+    instance: impl Fn(&str, Option<&Value>, usize) -> Markup,
+) -> Markup {
+    let n = instances(e, value);
     html! {
         div class="wiederholung" {
             input type="hidden" name=(format!("anzahl:{path}")) value=(n);
@@ -178,16 +179,16 @@ fn repeated_field(f: &Field, path: &str, value: Option<&Value>, view: &View<'_>)
             @for i in 0..n {
                 @let item_path = format!("{path}[{i}]");
                 @let item = value.and_then(Value::as_array).and_then(|a| a.get(i));
-                (field(f, &item_path, item, Some(i), view))
-                @if n > f.min as usize {
+                (instance(&item_path, item, i))
+                @if n > e.min() as usize {
                     button type="submit" class="zweitrangig" name="aktion" value=(format!("minus:{item_path}")) formnovalidate {
-                        (f.label) " (" (i + 1) ") entfernen"
+                        (e.label()) " (" (i + 1) ") entfernen"
                     }
                 }
             }
-            @if f.max.is_none_or(|m| n < m as usize) {
+            @if e.max().is_none_or(|m| n < m as usize) {
                 button type="submit" class="zweitrangig" name="aktion" value=(format!("plus:{path}")) formnovalidate {
-                    "Weitere Angabe hinzufügen: " (f.label)
+                    "Weitere Angabe hinzufügen: " (e.label())
                 }
             }
         }
