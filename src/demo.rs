@@ -370,20 +370,6 @@ pub async fn seed_identity(provider: &rathaus_identity::provider::Provider) -> R
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn demo_tenants_are_valid() {
-        let all = super::tenants().unwrap();
-        assert!(all.len() >= 6);
-        for t in &all {
-            t.validate().unwrap_or_else(|e| panic!("{}: {e}", t.slug));
-        }
-        let dahlem = all.iter().find(|t| t.slug.as_str() == "dahlem").unwrap();
-        assert_eq!(dahlem.ags.as_str(), "05366012");
-    }
-}
-
 /// Demo dog-tax rates per municipality (euros per year: first dog, each further dog, dangerous
 /// dog) — example figures for the demo, not the municipalities' statutes.
 const DOG_TAX: &[(&str, &str, [u32; 3])] = &[
@@ -456,4 +442,45 @@ pub async fn seed_forms(db: &Db) -> Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// Leitweg-IDs (or their leading parts) of the XRechnung test suite's invoices, mapped to demo
+/// tenants and offices, so that the demo receives the suite's files: (prefix, tenant, office).
+const EINVOICE_ROUTES: &[(&str, &str, &str)] = &[
+    ("04011000", "koeln", "Kämmerei"),
+    ("04011000-12350-85", "koeln", "Amt für Schulentwicklung"),
+    ("99000000", "duesseldorf", "Stadtkasse"),
+    ("90000000", "muenster", "Stadtkasse"),
+    ("11002002", "kreis-euskirchen", "Kreiskasse"),
+    ("12345678", "euskirchen", "Stadtkasse"),
+    ("1234567890", "dahlem", "Gemeindekasse"),
+    ("991", "nrw", "Landeshauptkasse"),
+    ("992", "nrw", "Landeshauptkasse"),
+];
+
+/// Seeds the Leitweg-ID routes of the demo. Idempotent.
+pub async fn seed_einvoice_routes(db: &Db, blobs: &rathaus_storage::Blobs) -> Result<()> {
+    let tenants = TenantStore::new(db.clone());
+    let store = rathaus_storage::einvoices::EinvoiceStore::new(db.clone(), blobs.clone());
+    for (prefix, slug, office) in EINVOICE_ROUTES {
+        let tenant = tenants.get(slug).await?;
+        store
+            .put_route(tenant.id, prefix, office, "system:demo")
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn demo_tenants_are_valid() {
+        let all = super::tenants().unwrap();
+        assert!(all.len() >= 6);
+        for t in &all {
+            t.validate().unwrap_or_else(|e| panic!("{}: {e}", t.slug));
+        }
+        let dahlem = all.iter().find(|t| t.slug.as_str() == "dahlem").unwrap();
+        assert_eq!(dahlem.ags.as_str(), "05366012");
+    }
 }

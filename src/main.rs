@@ -218,6 +218,9 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         demo::seed_forms(&db).await?;
     }
     let blobs = Blobs::open(&config.blobs, &config.data_dir)?;
+    if seed_demo {
+        demo::seed_einvoice_routes(&db, &blobs).await?;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("Adresse {} nicht verfügbar", config.listen))?;
@@ -240,6 +243,10 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         clamav: config.forms.clamav.clone(),
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
+    let state = rathaus_web::AppState {
+        einvoice_validator: xrechnung::load_for_serve(),
+        ..state
+    };
     rathaus_web::search_index::spawn_refresher(state.clone());
     identity::spawn_upkeep(state.identity.clone());
     let app = rathaus_web::router(state);

@@ -357,11 +357,16 @@ async fn hundesteuer_url(s: &Server, slug: &str) -> String {
     list[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The form page a test posts to: its URL and the CSRF token shown on it.
+struct Page<'a> {
+    url: &'a str,
+    csrf: &'a str,
+}
+
 async fn post_page(
     b: &mut Browser<'_>,
     s: &Server,
-    url: &str,
-    csrf: &str,
+    page: &Page<'_>,
     step: &str,
     action: &str,
     fields: &[(&str, &str)],
@@ -370,7 +375,7 @@ async fn post_page(
     // Names as browsers send them (reqwest would percent-encode the `/` of paths).
     let mut form = multipart::Form::new()
         .percent_encode_noop()
-        .text("csrf", csrf.to_owned())
+        .text("csrf", page.csrf.to_owned())
         .text("schritt", step.to_owned())
         .text("aktion", action.to_owned());
     for (k, v) in fields {
@@ -382,7 +387,7 @@ async fn post_page(
             multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
         );
     }
-    b.send(s.client.post(s.url(url)).multipart(form)).await
+    b.send(s.client.post(s.url(page.url)).multipart(form)).await
 }
 
 async fn hundesteuer_journey(s: &Server) {
@@ -400,8 +405,10 @@ async fn hundesteuer_journey(s: &Server) {
     let a = post_page(
         &mut b,
         s,
-        &url,
-        &csrf,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
         "1",
         "weiter",
         &[("G99000000001/F99000000001", "Erika")],
@@ -422,7 +429,19 @@ async fn hundesteuer_journey(s: &Server) {
         ("G99000000001/G99000000002/F99000000007", "Köln"),
         ("G99000000001/F99000000008", "erika@example.org"),
     ];
-    let a = post_page(&mut b, s, &url, &csrf, "1", "weiter", &owner, None).await;
+    let a = post_page(
+        &mut b,
+        s,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
+        "1",
+        "weiter",
+        &owner,
+        None,
+    )
+    .await;
     assert_eq!(
         (a.status, a.location.as_str()),
         (303, format!("{url}?schritt=2").as_str()),
@@ -442,14 +461,28 @@ async fn hundesteuer_journey(s: &Server) {
         ("G99000000003[0]/F99000000020", "2024-06-01"),
         ("G99000000003[0]/F99000000017", "false"),
     ];
-    let a = post_page(&mut b, s, &url, &csrf, "2", "weiter", &dog, None).await;
+    let a = post_page(
+        &mut b,
+        s,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
+        "2",
+        "weiter",
+        &dog,
+        None,
+    )
+    .await;
     assert_eq!(a.status, 422, "proof missing");
     let proof = "datei:G99000000003[0]/F99000000015";
     let a = post_page(
         &mut b,
         s,
-        &url,
-        &csrf,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
         "2",
         "weiter",
         &dog,
@@ -463,8 +496,10 @@ async fn hundesteuer_journey(s: &Server) {
     let a = post_page(
         &mut b,
         s,
-        &url,
-        &csrf,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
         "2",
         "weiter",
         &dog,
@@ -482,8 +517,10 @@ async fn hundesteuer_journey(s: &Server) {
     let a = post_page(
         &mut b,
         s,
-        &url,
-        &csrf,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
         "2",
         "weiter",
         &dog,
@@ -504,8 +541,10 @@ async fn hundesteuer_journey(s: &Server) {
     let a = post_page(
         &mut b,
         s,
-        &url,
-        &csrf,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
         "3",
         "weiter",
         &[("F99000000030", "true")],
@@ -714,8 +753,10 @@ async fn account_drafts(s: &Server) {
     let a = post_page(
         &mut b,
         s,
-        &url,
-        &csrf,
+        &Page {
+            url: &url,
+            csrf: &csrf,
+        },
         "1",
         "speichern",
         &[

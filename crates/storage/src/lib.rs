@@ -10,6 +10,7 @@ pub mod audit;
 pub mod blobs;
 pub mod catalog;
 mod db;
+pub mod einvoices;
 pub mod error;
 pub mod feedback;
 pub mod forms;

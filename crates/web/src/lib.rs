@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             DefaultBodyLimit::max(upload),
             RequestBodyLimitLayer::new(upload),
         )))
+        .merge(api::einvoices::reception_router())
         .nest("/api", api)
         .with_state(state.clone());
     layers::apply(app, &state)

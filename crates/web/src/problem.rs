@@ -37,6 +37,10 @@ pub struct Problem {
     /// For invalid form data: every offending field with a German message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
+    /// For a refused E-Rechnung: the validation findings `{rule, severity, location, text}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub findings: Option<Vec<serde_json::Value>>,
 }
 
 /// One offending field of invalid form data.
@@ -60,12 +64,19 @@ impl Problem {
             field: None,
             request_id: None,
             errors: None,
+            findings: None,
         }
     }
 
     /// Lists offending fields (invalid form data).
     pub fn errors(mut self, errors: Vec<FieldProblem>) -> Self {
         self.errors = Some(errors);
+        self
+    }
+
+    /// Lists validation findings (refused E-Rechnung).
+    pub fn findings(mut self, findings: Vec<serde_json::Value>) -> Self {
+        self.findings = Some(findings);
         self
     }
 

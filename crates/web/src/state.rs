@@ -106,6 +106,10 @@ pub struct AppState {
     pub form_cache: FormCache,
     /// Virus scanner for uploads, if configured.
     pub virus_scanner: Option<VirusScanner>,
+    /// The XRechnung validator (KoSIT configuration), loaded once; none: reception answers 503.
+    pub einvoice_validator: Option<Arc<rathaus_einvoice::Validator>>,
+    /// Received E-Rechnungen and their Leitweg-ID routes.
+    pub einvoices: rathaus_storage::einvoices::EinvoiceStore,
 }
 
 /// The identity parts of the state.
@@ -155,6 +159,8 @@ impl AppState {
             dummy_hash,
             form_limiter,
             virus_scanner: config.clamav.clone().map(VirusScanner::new),
+            einvoice_validator: None,
+            einvoices: rathaus_storage::einvoices::EinvoiceStore::new(db.clone(), blobs.clone()),
             forms: FormStore::new(db.clone()),
             submissions: SubmissionStore::new(db.clone()),
             form_cache: FormCache::default(),

@@ -3,7 +3,9 @@
 mod audit;
 mod clients;
 pub(crate) mod dashboard;
+pub(crate) mod einvoices;
 mod feedback;
+mod form_builder;
 pub(crate) mod forms;
 mod inventory;
 mod json;
@@ -61,6 +63,26 @@ pub fn router() -> Router<AppState> {
             "/v1/tenants/{slug}/oidc-clients/{client_id}",
             axum::routing::delete(clients::remove),
         )
+        .route(
+            "/v1/tenants/{slug}/forms",
+            get(form_builder::list).post(form_builder::create),
+        )
+        .route(
+            "/v1/tenants/{slug}/forms/packages",
+            axum::routing::post(form_builder::import_package),
+        )
+        .route(
+            "/v1/tenants/{slug}/forms/{form_id}/draft",
+            get(form_builder::get_draft).put(form_builder::save_draft),
+        )
+        .route(
+            "/v1/tenants/{slug}/forms/{form_id}/publish",
+            axum::routing::post(form_builder::publish),
+        )
+        .route(
+            "/v1/tenants/{slug}/forms/{form_id}/package",
+            get(form_builder::export_package),
+        )
         .route("/v1/tenants/{slug}/forms/{form_id}", get(forms::get_form))
         .route(
             "/v1/tenants/{slug}/forms/{form_id}/submissions",
@@ -87,6 +109,25 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/tenants/{slug}/submissions/{id}/attachments/{attachment}",
             get(forms::attachment),
+        )
+        .route("/v1/einvoices/{id}/report", get(einvoices::report))
+        .route("/v1/tenants/{slug}/einvoices", get(einvoices::list))
+        .route(
+            "/v1/tenants/{slug}/einvoices/hkr-export",
+            get(einvoices::hkr_export),
+        )
+        .route("/v1/tenants/{slug}/einvoices/{id}", get(einvoices::get_one))
+        .route(
+            "/v1/tenants/{slug}/einvoices/{id}/sachlich-richtig",
+            axum::routing::post(einvoices::factual),
+        )
+        .route(
+            "/v1/tenants/{slug}/einvoices/{id}/rechnerisch-richtig",
+            axum::routing::post(einvoices::arithmetic),
+        )
+        .route(
+            "/v1/tenants/{slug}/einvoices/{id}/ablehnen",
+            axum::routing::post(einvoices::reject),
         )
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))

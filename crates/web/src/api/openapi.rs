@@ -119,6 +119,12 @@ impl Modify for ProblemResponses {
         super::clients::list, super::clients::register, super::clients::remove,
         super::forms::get_form, super::forms::submit, super::forms::form_xsd, super::forms::import_fim,
         super::forms::list, super::forms::get_submission, super::forms::submission_xml, super::forms::attachment,
+        super::form_builder::list, super::form_builder::create, super::form_builder::get_draft,
+        super::form_builder::save_draft, super::form_builder::publish, super::form_builder::export_package,
+        super::form_builder::import_package,
+        super::einvoices::receive, super::einvoices::report, super::einvoices::list,
+        super::einvoices::get_one, super::einvoices::factual, super::einvoices::arithmetic,
+        super::einvoices::reject, super::einvoices::hkr_export,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
@@ -130,6 +136,7 @@ impl Modify for ProblemResponses {
         (name = "Protokoll", description = "Revisionssicheres Protokoll"),
         (name = "Servicekonto", description = "OpenID-Connect-Clients der Mandanten"),
         (name = "Formulare", description = "Online-Formulare (FIM) und eingegangene Anträge"),
+        (name = "E-Rechnung", description = "Empfang von XRechnungen, Vier-Augen-Freigabe und Übergabe an die Kasse (HKR)"),
         (name = "Betrieb", description = "Health checks"),
     )
 )]

@@ -1,11 +1,13 @@
 //! Online forms on the web: the citizen's pages (`pages`), the HTML inputs made from the form
 //! model (`fields`), reading posted pages back into data (`posted`), the staff inbox (`inbox`)
-//! and the optional virus scanner for uploads (`scan`).
+//! the optional virus scanner for uploads (`scan`) and the form builder of the back office
+//! (`builder`).
 //!
 //! A form is offered by a tenant at `/{slug}/formulare/{form_id}`: its own form, or another
 //! tenant's Einer-für-Alle template it has activated with its own parameters.
 
 pub(crate) mod account;
+pub(crate) mod builder;
 mod fields;
 mod inbox;
 mod pages;
@@ -49,6 +51,42 @@ pub fn router() -> Router<AppState> {
         .route(
             "/{slug}/verwaltung/antraege/{id}/anlagen/{attachment}",
             get(inbox::attachment),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare",
+            get(builder::list).post(builder::create),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/paket-import",
+            post(builder::import),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}",
+            get(builder::editor).post(builder::change),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}/veroeffentlichen",
+            post(builder::publish),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}/vorlage",
+            post(builder::template),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}/aktivieren",
+            post(builder::activate),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}/vorschau",
+            get(builder::preview),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}/paket",
+            get(builder::export_package),
+        )
+        .route(
+            "/{slug}/verwaltung/formulare/{form_id}/xdf3",
+            get(builder::export_xdf3),
         )
 }
 

@@ -137,6 +137,13 @@ fn render(
     let content = html! {
         h1 { "Verwaltung" }
         p { "Angemeldet als " strong { (who.login) } " (" (who.role.as_str()) ", " (who.office) ")." }
+        nav aria-label="Bereiche der Verwaltung" {
+            ul class="liste" {
+                li { a href={ (base) "/antraege" } { "Eingegangene Anträge" } " (Sachbearbeitung)" }
+                li { a href={ (base) "/formulare" } { "Formulare erstellen und bearbeiten" } " (Redaktion)" }
+                li { a href={ (base) "/rechnungen" } { "E-Rechnungen prüfen und freigeben" } " (Sachbearbeitung, Kasse)" }
+            }
+        }
         @if let Some(m) = message {
             div class="notice" role="status" { p { (m) } }
         }

@@ -3,6 +3,7 @@
 mod accessibility;
 pub(crate) mod backoffice;
 mod dashboard;
+mod einvoices;
 pub mod layout;
 mod services;
 mod start;
@@ -38,6 +39,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/{slug}/verwaltung/prozessinventur",
             axum::routing::post(backoffice::save),
+        )
+        .route("/{slug}/verwaltung/rechnungen", get(einvoices::list))
+        .route(
+            "/{slug}/verwaltung/rechnungen/hochladen",
+            get(einvoices::upload_form).post(einvoices::upload),
+        )
+        .route(
+            "/{slug}/verwaltung/rechnungen/{id}",
+            get(einvoices::detail).post(einvoices::step),
         )
         .route("/{slug}/logo", get(start::logo))
         .route(

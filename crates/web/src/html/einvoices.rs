@@ -1,0 +1,553 @@
+//! The tenant's invoice desk `/{slug}/verwaltung/rechnungen`: received E-Rechnungen, a readable
+//! view of each, the four-eyes approval and an upload for invoices that came by other ways.
+
+use super::backoffice::scope;
+use super::layout::{Chrome, error_page, page};
+use crate::api::einvoices::{
+    ARITHMETIC_ROLES, FACTUAL_ROLES, READ_ROLES, load_model, receive_bytes,
+};
+use crate::csrf;
+use crate::identity::SignedIn;
+use crate::state::AppState;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use rathaus_core::Tenant;
+use rathaus_einvoice::model::{Invoice, Party};
+use rathaus_storage::einvoices::{EinvoiceError, STATUSES, StoredInvoice};
+use serde::Deserialize;
+
+/// German label of a status.
+fn status_label(status: &str) -> &str {
+    match status {
+        "eingegangen" => "Eingegangen",
+        "sachlich_richtig" => "Sachlich richtig",
+        "freigegeben" => "Freigegeben (rechnerisch richtig)",
+        "exportiert" => "An die Kasse übergeben",
+        "abgelehnt" => "Abgelehnt",
+        other => other,
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "invoice desk failed");
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Technischer Fehler",
+        "Die Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
+    )
+}
+
+fn base(tenant: &Tenant) -> String {
+    format!("/{}/verwaltung/rechnungen", tenant.slug)
+}
+
+fn chrome(tenant: &Tenant) -> Chrome<'_> {
+    Chrome::tenant(tenant)
+        .crumb("Verwaltung", format!("/{}/verwaltung", tenant.slug))
+        .crumb("Rechnungen", base(tenant))
+}
+
+fn with_cookie(body: Markup, set_cookie: Option<HeaderValue>) -> Response {
+    let mut res = Html(body.into_string()).into_response();
+    if let Some(c) = set_cookie {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn amount(inv: &StoredInvoice) -> String {
+    match (&inv.amount_payable, &inv.currency) {
+        (Some(a), Some(c)) => format!("{a} {c}"),
+        (Some(a), None) => a.clone(),
+        _ => "–".into(),
+    }
+}
+
+/// Filter of the list.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    status: Option<String>,
+}
+
+/// The list of received invoices.
+pub async fn list(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    SignedIn(_, account): SignedIn,
+) -> Response {
+    let (tenant, _, who) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let status = q.status.filter(|s| STATUSES.contains(&s.as_str()));
+    let items = match state
+        .einvoices
+        .list(tenant.id, status.as_deref(), 200)
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => return internal(e),
+    };
+    let base = base(&tenant);
+    let body = page(
+        &chrome(&tenant),
+        "Eingegangene E-Rechnungen",
+        html! {
+            h1 { "Eingegangene E-Rechnungen" }
+            p { "Angemeldet als " strong { (who.login) } " (" (who.office) ")." }
+            p { a href={ (base) "/hochladen" } { "E-Rechnung hochladen" } }
+            nav aria-label="Nach Status filtern" {
+                ul class="filter" {
+                    li { a href=(base) aria-current=[status.is_none().then_some("page")] { "Alle" } }
+                    @for s in STATUSES {
+                        li { a href={ (base) "?status=" (s) } aria-current=[(status.as_deref() == Some(*s)).then_some("page")] { (status_label(s)) } }
+                    }
+                }
+            }
+            @if items.is_empty() {
+                p { "Keine Rechnungen." }
+            } @else {
+                table class="data" {
+                    caption { "E-Rechnungen, neueste zuerst" }
+                    thead { tr {
+                        th scope="col" { "Eingang" } th scope="col" { "Rechnungsnummer" } th scope="col" { "Rechnungssteller" }
+                        th scope="col" { "Dienststelle" } th scope="col" { "Betrag" } th scope="col" { "Status" }
+                    } }
+                    tbody {
+                        @for i in &items {
+                            tr {
+                                td { (rathaus_core::time::display_de(&i.received_at)) }
+                                td { a href={ (base) "/" (i.id) } { (if i.invoice_number.is_empty() { "(ohne Nummer)" } else { &i.invoice_number }) } }
+                                td { (i.seller_name) }
+                                td { (i.office) }
+                                td { (amount(i)) }
+                                td { (status_label(&i.status)) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Html(body.into_string()).into_response()
+}
+
+fn party(title: &str, p: &Party) -> Markup {
+    html! {
+        section {
+            h3 { (title) }
+            dl class="kopfdaten" {
+                dt { "Name" } dd { (p.name.as_deref().unwrap_or("–")) }
+                @if let Some(v) = &p.vat_id { dt { "USt-IdNr." } dd { (v) } }
+                dt { "Anschrift" } dd {
+                    (p.street.as_deref().unwrap_or("")) " " (p.post_code.as_deref().unwrap_or("")) " "
+                    (p.city.as_deref().unwrap_or("")) " " (p.country.as_deref().unwrap_or(""))
+                }
+                @if let Some(c) = &p.contact_name { dt { "Kontakt" } dd { (c) } }
+                @if let Some(c) = &p.contact_email { dt { "E-Mail" } dd { (c) } }
+                @if let Some(c) = &p.contact_phone { dt { "Telefon" } dd { (c) } }
+            }
+        }
+    }
+}
+
+fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map_or_else(|| "–".to_owned(), ToString::to_string)
+}
+
+/// The readable view of the semantic model.
+fn invoice_view(m: &Invoice) -> Markup {
+    let cur = m.currency.clone().unwrap_or_default();
+    html! {
+        h2 { "Rechnung" }
+        dl class="kopfdaten" {
+            dt { "Rechnungsnummer (BT-1)" } dd { (opt(&m.number)) }
+            dt { "Rechnungsdatum (BT-2)" } dd { (opt(&m.issue_date)) }
+            dt { "Fällig am (BT-9)" } dd { (opt(&m.due_date)) }
+            dt { "Leitweg-ID (BT-10)" } dd { (opt(&m.buyer_reference)) }
+            dt { "Währung (BT-5)" } dd { (opt(&m.currency)) }
+        }
+        (party("Rechnungssteller (Verkäufer)", &m.seller))
+        (party("Rechnungsempfänger (Käufer)", &m.buyer))
+        h2 { "Positionen" }
+        table class="data" {
+            caption { "Rechnungspositionen" }
+            thead { tr {
+                th scope="col" { "Nr." } th scope="col" { "Bezeichnung" } th scope="col" { "Menge" }
+                th scope="col" { "Einzelpreis netto" } th scope="col" { "USt." } th scope="col" { "Betrag netto" }
+            } }
+            tbody {
+                @for l in &m.lines {
+                    tr {
+                        th scope="row" { (opt(&l.id)) }
+                        td { (opt(&l.item_name)) }
+                        td { (opt(&l.quantity)) " " (l.unit.as_deref().unwrap_or("")) }
+                        td { (opt(&l.net_price)) }
+                        td { (l.vat_category.as_deref().unwrap_or("")) " " (l.vat_rate.map(|r| format!("{r} %")).unwrap_or_default()) }
+                        td { (opt(&l.net_amount)) " " (cur) }
+                    }
+                }
+            }
+        }
+        h2 { "Umsatzsteuer" }
+        table class="data" {
+            caption { "Aufschlüsselung der Umsatzsteuer" }
+            thead { tr { th scope="col" { "Kategorie" } th scope="col" { "Satz" } th scope="col" { "Bemessungsgrundlage" } th scope="col" { "Steuerbetrag" } } }
+            tbody {
+                @for v in &m.vat_breakdown {
+                    tr {
+                        th scope="row" { (opt(&v.category)) }
+                        td { (v.rate.map(|r| format!("{r} %")).unwrap_or_default()) }
+                        td { (opt(&v.taxable)) " " (cur) }
+                        td { (opt(&v.tax)) " " (cur) }
+                    }
+                }
+            }
+        }
+        h2 { "Summen" }
+        dl class="kopfdaten" {
+            dt { "Summe der Positionen (BT-106)" } dd { (opt(&m.totals.line_net)) " " (cur) }
+            dt { "Gesamtbetrag ohne USt. (BT-109)" } dd { (opt(&m.totals.without_vat)) " " (cur) }
+            dt { "Umsatzsteuer (BT-110)" } dd { (opt(&m.totals.vat)) " " (cur) }
+            dt { "Gesamtbetrag mit USt. (BT-112)" } dd { (opt(&m.totals.with_vat)) " " (cur) }
+            dt { "Zahlbetrag (BT-115)" } dd { strong { (opt(&m.totals.payable)) " " (cur) } }
+        }
+        h2 { "Zahlung" }
+        dl class="kopfdaten" {
+            dt { "Zahlungsart (BT-81)" } dd { (opt(&m.payment_means)) }
+            dt { "IBAN (BT-84)" } dd { (opt(&m.payment_account)) }
+        }
+    }
+}
+
+fn report_view(report: &rathaus_einvoice::Report) -> Markup {
+    html! {
+        @if report.valid {
+            p { "Die Prüfung nach EN 16931 und XRechnung hat die Rechnung angenommen." }
+        } @else {
+            p { strong { "Die Prüfung nach EN 16931 und XRechnung hat die Rechnung abgewiesen." } }
+        }
+        @if !report.findings.is_empty() {
+            table class="data" {
+                caption { "Befunde der Prüfung" }
+                thead { tr { th scope="col" { "Regel" } th scope="col" { "Schwere" } th scope="col" { "Meldung" } th scope="col" { "Ort" } } }
+                tbody {
+                    @for f in &report.findings {
+                        tr {
+                            th scope="row" { (f.rule) }
+                            td { (f.severity.german()) }
+                            td { (f.text) }
+                            td { code { (f.location) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One invoice with its readable view, report, history and the workflow buttons.
+pub async fn detail(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+) -> Response {
+    let (tenant, _, who) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let inv = match state.einvoices.get(tenant.id, &id).await {
+        Ok(i) => i,
+        Err(EinvoiceError::NotFound(_)) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Nicht gefunden",
+                "Diese Rechnung gibt es hier nicht.",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let model = load_model(&state, &inv).await.ok().flatten();
+    let report: Option<rathaus_einvoice::Report> =
+        match state.einvoices.report(tenant.id, &id).await {
+            Ok(r) => serde_json::from_value(r).ok(),
+            Err(e) => return internal(e),
+        };
+    let history = match state.einvoices.history(tenant.id, &id).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    let (token, set_cookie) = csrf::token(
+        &headers,
+        &state.config.csrf_secret,
+        state.config.secure_cookies,
+    );
+    let base = base(&tenant);
+    let action = format!("{base}/{}", inv.id);
+    let title = format!("Rechnung {}", inv.invoice_number);
+    let may_factual = who.may(tenant.id, FACTUAL_ROLES) && inv.status == "eingegangen";
+    let may_arith = who.may(tenant.id, ARITHMETIC_ROLES) && inv.status == "sachlich_richtig";
+    let may_reject = matches!(inv.status.as_str(), "eingegangen" | "sachlich_richtig");
+    let body = page(
+        &chrome(&tenant).crumb(title.clone(), action.clone()),
+        &title,
+        html! {
+            h1 { (title) }
+            dl class="kopfdaten" {
+                dt { "Status" } dd { (status_label(&inv.status)) }
+                dt { "Eingang" } dd { (rathaus_core::time::display_de(&inv.received_at)) }
+                dt { "Dienststelle" } dd { (inv.office) }
+                dt { "Syntax" } dd { (inv.syntax.to_uppercase()) }
+                dt { "SHA-256 des Originals" } dd { code { (inv.sha256) } }
+                @if let Some(by) = &inv.sachlich_by { dt { "Sachlich richtig" } dd { (by) ", " (rathaus_core::time::display_de(inv.sachlich_at.as_deref().unwrap_or(""))) } }
+                @if let Some(by) = &inv.rechnerisch_by { dt { "Rechnerisch richtig" } dd { (by) ", " (rathaus_core::time::display_de(inv.rechnerisch_at.as_deref().unwrap_or(""))) } }
+                @if let Some(r) = &inv.reject_reason { dt { "Ablehnungsgrund" } dd { (r) } }
+            }
+            @if may_factual || may_arith || may_reject {
+                h2 { "Bearbeiten" }
+                @if may_factual {
+                    form method="post" action=(action) {
+                        input type="hidden" name=(csrf::FIELD) value=(token);
+                        input type="hidden" name="aktion" value="sachlich-richtig";
+                        button type="submit" class="button" { "Sachlich richtig zeichnen" }
+                    }
+                }
+                @if may_arith {
+                    form method="post" action=(action) {
+                        input type="hidden" name=(csrf::FIELD) value=(token);
+                        input type="hidden" name="aktion" value="rechnerisch-richtig";
+                        button type="submit" class="button" { "Rechnerisch richtig zeichnen und freigeben" }
+                    }
+                }
+                @if may_reject {
+                    form method="post" action=(action) class="form" {
+                        input type="hidden" name=(csrf::FIELD) value=(token);
+                        input type="hidden" name="aktion" value="ablehnen";
+                        div class="field" {
+                            label for="grund" { "Grund der Ablehnung" }
+                            textarea id="grund" name="grund" required rows="3" {}
+                        }
+                        button type="submit" class="button" { "Rechnung ablehnen" }
+                    }
+                }
+            }
+            @match &model {
+                Some(m) => (invoice_view(m)),
+                None => p { "Die Rechnung ist nicht als EN-16931-Modell lesbar." },
+            }
+            h2 { "Prüfbericht" }
+            @if let Some(r) = &report { (report_view(r)) }
+            h2 { "Verlauf" }
+            ol {
+                @for h in &history {
+                    li { (rathaus_core::time::display_de(&h.at)) ": " (h.action) " – " (h.actor) }
+                }
+            }
+        },
+    );
+    with_cookie(body, set_cookie)
+}
+
+/// A workflow step from the detail page.
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    aktion: String,
+    #[serde(default)]
+    grund: String,
+}
+
+/// Performs a workflow step (role checked per step; four-eyes in the store).
+pub async fn step(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+    axum::Form(input): axum::Form<StepForm>,
+) -> Response {
+    let roles = match input.aktion.as_str() {
+        "sachlich-richtig" => FACTUAL_ROLES,
+        "rechnerisch-richtig" => ARITHMETIC_ROLES,
+        _ => READ_ROLES,
+    };
+    let (tenant, _, who) = match scope(&state, &slug, &account.id, roles).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf::verify(&headers, &input.csrf, &state.config.csrf_secret) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Sitzung abgelaufen",
+            "Bitte laden Sie die Seite neu.",
+        );
+    }
+    let actor = who.actor();
+    let store = &state.einvoices;
+    let done = match input.aktion.as_str() {
+        "sachlich-richtig" => store.confirm_factual(tenant.id, &id, &actor).await,
+        "rechnerisch-richtig" => store.confirm_arithmetic(tenant.id, &id, &actor).await,
+        "ablehnen" => store.reject(tenant.id, &id, &actor, &input.grund).await,
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Unbekannte Aktion",
+                "Bitte laden Sie die Seite neu.",
+            );
+        }
+    };
+    match done {
+        Ok(_) => Redirect::to(&format!("{}/{id}", base(&tenant))).into_response(),
+        Err(EinvoiceError::NotFound(_)) => error_page(
+            StatusCode::NOT_FOUND,
+            "Nicht gefunden",
+            "Diese Rechnung gibt es hier nicht.",
+        ),
+        Err(e @ (EinvoiceError::FourEyes | EinvoiceError::WrongStatus { .. })) => error_page(
+            StatusCode::CONFLICT,
+            "Schritt nicht möglich",
+            &e.to_string(),
+        ),
+        Err(EinvoiceError::Storage(rathaus_storage::StorageError::Invalid(m))) => {
+            error_page(StatusCode::BAD_REQUEST, "Angabe fehlt", &m)
+        }
+        Err(e) => internal(e),
+    }
+}
+
+fn upload_page(tenant: &Tenant, token: &str, result: Option<Markup>) -> Markup {
+    let base = base(tenant);
+    page(
+        &chrome(tenant).crumb("Hochladen", format!("{base}/hochladen")),
+        "E-Rechnung hochladen",
+        html! {
+            h1 { "E-Rechnung hochladen" }
+            @if let Some(r) = result { (r) }
+            p { "Laden Sie eine XRechnung (UBL oder CII) hoch, die nicht über das Rechnungseingangsportal kam. Sie wird geprüft wie jede eingehende Rechnung und über ihre Leitweg-ID zugeordnet." }
+            form method="post" action={ (base) "/hochladen" } enctype="multipart/form-data" class="form" {
+                input type="hidden" name=(csrf::FIELD) value=(token);
+                div class="field" {
+                    label for="datei" { "XML-Datei der Rechnung" }
+                    input type="file" id="datei" name="datei" accept=".xml,application/xml,text/xml" required;
+                }
+                button type="submit" class="button" { "Prüfen und empfangen" }
+            }
+        },
+    )
+}
+
+/// The upload form.
+pub async fn upload_form(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+) -> Response {
+    let (tenant, _, _) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (token, set_cookie) = csrf::token(
+        &headers,
+        &state.config.csrf_secret,
+        state.config.secure_cookies,
+    );
+    with_cookie(upload_page(&tenant, &token, None), set_cookie)
+}
+
+/// Receives an uploaded invoice and shows the result with the report in German.
+pub async fn upload(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+    mut multipart: Multipart,
+) -> Response {
+    let (tenant, _, who) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut token = String::new();
+    let mut file = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    Ok(b) if name == csrf::FIELD => {
+                        token = String::from_utf8_lossy(&b).into_owned()
+                    }
+                    Ok(b) if name == "datei" => file = Some(b),
+                    Ok(_) => {}
+                    Err(_) => {
+                        return error_page(
+                            StatusCode::BAD_REQUEST,
+                            "Hochladen fehlgeschlagen",
+                            "Die Datei kam nicht vollständig an oder ist zu groß.",
+                        );
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Hochladen fehlgeschlagen",
+                    "Die Datei kam nicht vollständig an oder ist zu groß.",
+                );
+            }
+        }
+    }
+    if !csrf::verify(&headers, &token, &state.config.csrf_secret) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Sitzung abgelaufen",
+            "Bitte laden Sie die Seite neu.",
+        );
+    }
+    let (token, set_cookie) = csrf::token(
+        &headers,
+        &state.config.csrf_secret,
+        state.config.secure_cookies,
+    );
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        let msg = html! { div class="fehler" role="alert" { p { "Bitte wählen Sie eine XML-Datei aus." } } };
+        return with_cookie(upload_page(&tenant, &token, Some(msg)), set_cookie);
+    };
+    let result = match receive_bytes(&state, bytes, &who.actor()).await {
+        Ok(r) => {
+            let own = r.invoice.tenant_id == tenant.id.to_string();
+            html! {
+                div class="notice" role="status" {
+                    p { "Die Rechnung " (r.invoice.invoice_number) " wurde angenommen und " (r.tenant_slug) " / " (r.invoice.office) " zugeordnet." }
+                    @if own { p { a href={ (base(&tenant)) "/" (r.invoice.id) } { "Zur Rechnung" } } }
+                }
+                (report_view(&r.report))
+            }
+        }
+        Err(p) => {
+            let findings: Vec<rathaus_einvoice::Finding> = p
+                .findings
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| serde_json::from_value(f).ok())
+                .collect();
+            html! {
+                div class="fehler" role="alert" {
+                    p { strong { (p.title) } ": " (p.detail.clone().unwrap_or_default()) }
+                }
+                @if !findings.is_empty() {
+                    (report_view(&rathaus_einvoice::Report { scenario: None, valid: false, findings }))
+                }
+            }
+        }
+    };
+    with_cookie(upload_page(&tenant, &token, Some(result)), set_cookie)
+}
