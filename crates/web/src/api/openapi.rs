@@ -232,6 +232,61 @@ const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "Interner Fehler",
         "Ein unerwarteter Fehler; die Request-ID hilft bei der Suche im Log.",
     ),
+    (
+        "invalid-submission",
+        "Ungültige Angaben",
+        "Die Antragsdaten passen nicht zum Formular; `errors` nennt jedes betroffene Feld (FIM-Pfad) mit einer Meldung.",
+    ),
+    (
+        "idempotency-key-reused",
+        "Schlüssel schon verwendet",
+        "Derselbe Idempotency-Key wurde bereits für andere Antragsdaten verwendet.",
+    ),
+    (
+        "invalid-fim-schema",
+        "Kein verwendbares FIM-Schema",
+        "Die Datei ist kein unterstütztes XDatenfelder-Schema (XDF 2 oder 3); `detail` nennt das Problem.",
+    ),
+    (
+        "invalid-form",
+        "Ungültiges Formular",
+        "Die Formulardefinition verletzt eine Regel des Formularbaukastens; `errors` nennt jede Stelle.",
+    ),
+    (
+        "precondition-required",
+        "If-Match erforderlich",
+        "Änderungen an einem Entwurf brauchen den Kopf If-Match mit der gelesenen Version.",
+    ),
+    (
+        "einvoice-invalid",
+        "E-Rechnung ungültig",
+        "Die Rechnung verletzt Regeln von EN 16931 oder XRechnung; `findings` nennt die Regeln.",
+    ),
+    (
+        "einvoice-duplicate",
+        "E-Rechnung doppelt",
+        "Eine Rechnung desselben Rechnungsstellers mit dieser Rechnungsnummer ist bereits eingegangen.",
+    ),
+    (
+        "einvoice-unknown-recipient",
+        "Leitweg-ID unbekannt",
+        "Die Leitweg-ID (BT-10) ist keinem Empfänger auf dieser Plattform zugeordnet.",
+    ),
+    (
+        "einvoice-unavailable",
+        "E-Rechnungsempfang nicht verfügbar",
+        "Die Prüfkonfiguration (KoSIT) ist auf diesem Server nicht eingerichtet.",
+    ),
+    (
+        "einvoice-status",
+        "Schritt nicht möglich",
+        "Die Rechnung ist nicht in dem Status, den dieser Freigabeschritt verlangt.",
+    ),
+    (
+        "four-eyes",
+        "Vier-Augen-Prinzip",
+        "Sachliche und rechnerische Richtigkeit müssen zwei verschiedene Personen bestätigen.",
+    ),
 ];
 
 /// `GET /api/probleme/{code}`: what a problem type means.
