@@ -258,10 +258,10 @@ mod tests {
             "elements": [
                 {"type": "group", "id": "G1", "version": "1", "name": "p", "label": "Person", "min": 1, "max": 1, "children": [
                     {"type": "field", "id": "F1", "version": "1", "name": "n", "label": "Name", "kind": "input", "datatype": "text", "min": 1, "max": 1},
-                    {"type": "field", "id": "F2", "version": "1", "name": "a", "label": "Alter", "kind": "input", "datatype": "num_int", "min": 0, "max": 1}
+                    {"type": "field", "id": "F2", "version": "1", "name": "a", "label": "Alter", "kind": "input", "datatype": "integer", "min": 0, "max": 1}
                 ]},
                 {"type": "group", "id": "G2", "version": "1", "name": "h", "label": "Hund", "min": 1, "max": 3, "children": [
-                    {"type": "field", "id": "F3", "version": "1", "name": "r", "label": "Gewicht", "kind": "input", "datatype": "num", "min": 0, "max": 1},
+                    {"type": "field", "id": "F3", "version": "1", "name": "r", "label": "Gewicht", "kind": "input", "datatype": "number", "min": 0, "max": 1},
                     {"type": "field", "id": "F4", "version": "1", "name": "g", "label": "Gefährlich", "kind": "input", "datatype": "bool", "min": 1, "max": 1}
                 ]},
                 {"type": "field", "id": "F5", "version": "1", "name": "t", "label": "Telefon", "kind": "input", "datatype": "text", "min": 0, "max": 2}
