@@ -1,7 +1,7 @@
 //! E-Rechnung reception, the four-eyes approval, the HKR export and the invoice desk pages.
 
 use crate::on_both_backends;
-use crate::support::{Browser, Server, input};
+use crate::support::{Browser, Server};
 use serde_json::Value;
 
 const VISIBLE: &str = "../shared/testdata/xrechnung/visible/business-cases/standard";
@@ -301,16 +301,11 @@ async fn approval(s: &Server, ubl_id: &str, cii_id: &str) {
 
 async fn desk(s: &Server, ubl_id: &str) {
     let mut staff = Browser::new(s);
-    let login = staff.get("/anmelden").await.body;
     let a = staff
-        .post(
-            "/anmelden",
-            &[
-                ("csrf", &input(&login, "csrf")),
-                ("weiter", "/koeln/verwaltung/rechnungen"),
-                ("email", "sachbearbeitung.koeln@example.org"),
-                ("passwort", "Demo-Passwort-1"),
-            ],
+        .sign_in(
+            "sachbearbeitung.koeln@example.org",
+            "Demo-Passwort-1",
+            "/koeln/verwaltung/rechnungen",
         )
         .await;
     assert_eq!(a.status, 303);

@@ -660,16 +660,11 @@ async fn hundesteuer_journey(s: &Server) {
 
     // The clerk's back-office pages (Servicekonto login of the demo clerk).
     let mut staff = Browser::new(s);
-    let login = staff.get("/anmelden").await.body;
     let a = staff
-        .post(
-            "/anmelden",
-            &[
-                ("csrf", &input(&login, "csrf")),
-                ("weiter", "/koeln/verwaltung/antraege"),
-                ("email", "sachbearbeitung.koeln@example.org"),
-                ("passwort", "Demo-Passwort-1"),
-            ],
+        .sign_in(
+            "sachbearbeitung.koeln@example.org",
+            "Demo-Passwort-1",
+            "/koeln/verwaltung/antraege",
         )
         .await;
     assert_eq!(a.status, 303);
@@ -731,17 +726,8 @@ async fn small_uploads(backend: &str) -> Server {
 async fn account_drafts(s: &Server) {
     let url = hundesteuer_url(s, "koeln").await;
     let mut b = Browser::new(s);
-    let login = b.get("/anmelden").await.body;
     let a = b
-        .post(
-            "/anmelden",
-            &[
-                ("csrf", &input(&login, "csrf")),
-                ("weiter", &url),
-                ("email", "erika.mustermann@example.org"),
-                ("passwort", "Demo-Passwort-1"),
-            ],
-        )
+        .sign_in("erika.mustermann@example.org", "Demo-Passwort-1", &url)
         .await;
     assert_eq!(a.status, 303);
     let page = b.get(&url).await.body;
@@ -782,17 +768,8 @@ async fn account_drafts(s: &Server) {
 
     // Another device of the same account continues the same draft.
     let mut other = Browser::new(s);
-    let login = other.get("/anmelden").await.body;
     other
-        .post(
-            "/anmelden",
-            &[
-                ("csrf", &input(&login, "csrf")),
-                ("weiter", "/konto"),
-                ("email", "erika.mustermann@example.org"),
-                ("passwort", "Demo-Passwort-1"),
-            ],
-        )
+        .sign_in("erika.mustermann@example.org", "Demo-Passwort-1", "/konto")
         .await;
     assert!(other.get(&url).await.body.contains("value=\"Gabler\""));
     // An anonymous browser does not see it.

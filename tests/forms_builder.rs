@@ -16,18 +16,7 @@ const CLERK: &str = "sachbearbeitung.koeln@example.org";
 
 async fn login<'a>(s: &'a Server, email: &str) -> Browser<'a> {
     let mut b = Browser::new(s);
-    let page = b.get("/anmelden").await.body;
-    let a = b
-        .post(
-            "/anmelden",
-            &[
-                ("csrf", &input(&page, "csrf")),
-                ("weiter", "/konto"),
-                ("email", email),
-                ("passwort", PASSWORD),
-            ],
-        )
-        .await;
+    let a = b.sign_in(email, PASSWORD, "/konto").await;
     assert_eq!(a.status, 303, "login of {email}");
     b
 }

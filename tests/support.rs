@@ -277,6 +277,21 @@ impl<'a> Browser<'a> {
         self.send(req).await
     }
 
+    /// Logs in to the Servicekonto with the password form; `weiter` is where it returns to.
+    pub async fn sign_in(&mut self, email: &str, password: &str, weiter: &str) -> Answer {
+        let page = self.get("/anmelden").await.body;
+        self.post(
+            "/anmelden",
+            &[
+                ("csrf", &input(&page, "csrf")),
+                ("weiter", weiter),
+                ("email", email),
+                ("passwort", password),
+            ],
+        )
+        .await
+    }
+
     /// Sends a request with the cookies and keeps the ones set by the answer.
     pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
         let res = req

@@ -29,14 +29,7 @@ pub(crate) fn status_label(status: &str) -> &str {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "inbox failed");
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Technischer Fehler",
-        "Die Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
-    )
-}
+use crate::html::internal_error as internal;
 
 /// Filter of the list.
 #[derive(Deserialize, Default)]

@@ -30,14 +30,7 @@ fn status_label(status: &str) -> &str {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "invoice desk failed");
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Technischer Fehler",
-        "Die Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
-    )
-}
+use crate::html::internal_error as internal;
 
 fn base(tenant: &Tenant) -> String {
     format!("/{}/verwaltung/rechnungen", tenant.slug)

@@ -65,7 +65,8 @@ async fn not_found() -> Response {
     )
 }
 
-fn internal_error(e: StorageError) -> Response {
+/// The 500 page; the cause goes to the log only.
+pub(crate) fn internal_error(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");
     layout::error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
