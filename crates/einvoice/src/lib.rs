@@ -5,12 +5,15 @@
 //! - [`schematron`]: the compiled Schematron rule sets of the KoSIT configuration, run natively;
 //! - [`validate`]: the KoSIT validation order (scenario, XML schema, rules, severity overrides);
 //! - [`model`]: the semantic invoice model (EN 16931 business terms) read from UBL or CII.
+//! - [`view`]: a presentation-neutral readable view of an invoice, grouped like the XRechnung
+//!   visualisation.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod model;
 pub mod schematron;
 pub mod validate;
+pub mod view;
 pub mod xml;
 pub mod xpath;
 pub mod xsd;
