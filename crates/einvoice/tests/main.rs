@@ -5,6 +5,7 @@ mod bad_input;
 mod cen_unit;
 mod model;
 mod oracle;
+mod view;
 
 use rathaus_einvoice::Validator;
 use std::path::PathBuf;
