@@ -8,6 +8,13 @@ use rathaus_core::{Ags, Ars, Branding, Module, Tenant, TenantId, TenantKind, Ten
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long [`TenantStore::get`] answers from memory. Writes through the same store forget at
+/// once; changes made by other app nodes show after at most this long.
+const FRESH_FOR: Duration = Duration::from_secs(5);
 
 /// The tenant query with a suffix (`WHERE …`, `ORDER BY …`), as one static SQL string.
 macro_rules! select {
@@ -82,12 +89,41 @@ pub enum SeedOutcome {
 #[derive(Clone, Debug)]
 pub struct TenantStore {
     db: Db,
+    /// Tenants recently read by slug (every page and API call reads its tenant).
+    recent: Arc<RwLock<HashMap<String, (Instant, Tenant)>>>,
 }
 
 impl TenantStore {
     /// Wraps a database.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            recent: Arc::default(),
+        }
+    }
+
+    fn remembered(&self, slug: &str) -> Option<Tenant> {
+        let recent = self.recent.read().ok()?;
+        let (at, tenant) = recent.get(slug)?;
+        (at.elapsed() < FRESH_FOR).then(|| tenant.clone())
+    }
+
+    fn remember(&self, tenant: &Tenant) {
+        if let Ok(mut recent) = self.recent.write() {
+            if recent.len() >= 4096 {
+                recent.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
+            }
+            recent.insert(
+                tenant.slug.as_str().to_owned(),
+                (Instant::now(), tenant.clone()),
+            );
+        }
+    }
+
+    fn forget(&self) {
+        if let Ok(mut recent) = self.recent.write() {
+            recent.clear();
+        }
     }
 
     /// All tenants, ordered by ARS (Land first, then each Kreis before its Gemeinden).
@@ -99,7 +135,18 @@ impl TenantStore {
     }
 
     /// One tenant by slug.
+    /// Answers from memory for a few seconds after a read (see `FRESH_FOR`).
     pub async fn get(&self, slug: &str) -> Result<Tenant> {
+        if let Some(t) = self.remembered(slug) {
+            return Ok(t);
+        }
+        let tenant = self.fetch(slug).await?;
+        self.remember(&tenant);
+        Ok(tenant)
+    }
+
+    /// One tenant by slug, from the database.
+    async fn fetch(&self, slug: &str) -> Result<Tenant> {
         sqlx::query(select!("WHERE t.slug = $1"))
             .bind(slug)
             .fetch_optional(self.db.pool())
@@ -194,6 +241,7 @@ impl TenantStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget();
         self.get_by_id(id).await
     }
 
@@ -273,6 +321,7 @@ impl TenantStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget();
         self.get_by_id(id).await
     }
 
@@ -311,6 +360,7 @@ impl TenantStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget();
         Ok(())
     }
 
@@ -333,7 +383,7 @@ impl TenantStore {
     /// Creates the tenant or brings name, keys, kind and parent in line with `new`; branding and
     /// modules of an existing tenant are left as its administrators set them. Idempotent.
     pub async fn seed(&self, new: &NewTenant, actor: &str) -> Result<SeedOutcome> {
-        let existing = match self.get(new.slug.as_str()).await {
+        let existing = match self.fetch(new.slug.as_str()).await {
             Ok(t) => t,
             Err(StorageError::NotFound(_)) => {
                 self.create(new, actor).await?;
@@ -380,6 +430,7 @@ impl TenantStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget();
         Ok(SeedOutcome::Updated)
     }
 }
