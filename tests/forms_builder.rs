@@ -746,13 +746,18 @@ async fn api_and_packages(s: &Server) {
     .await
     .unwrap();
     assert_eq!(res.status(), 201);
-    assert_eq!(res.headers()["etag"], "\"1\"");
+    assert_eq!(res.headers()["etag"], "\"1.1\"");
     let created: Value = res.json().await.unwrap();
     let id = created["form_id"].as_str().unwrap().to_owned();
     let draft_path = format!("/api/v1/tenants/koeln/forms/{id}/draft");
     let mut changed = model("Festanmeldung 2025");
-    let res = put(&koeln, &draft_path, "\"1\"", &changed).await.unwrap();
+    let res = put(&koeln, &draft_path, "\"1.1\"", &changed).await.unwrap();
     assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["etag"],
+        "\"1.2\"",
+        "the draft's revision counts saves"
+    );
     let res = s
         .client
         .put(s.url(&draft_path))
@@ -762,21 +767,47 @@ async fn api_and_packages(s: &Server) {
         .await
         .unwrap();
     assert_eq!(res.status(), 428, "If-Match is required");
-    let publish = |token: &str, slug: &str, id: &str| {
-        s.client
+    assert_eq!(
+        put(&koeln, &draft_path, "\"1\"", &changed)
+            .await
+            .unwrap()
+            .status(),
+        400,
+        "If-Match must be a whole ETag"
+    );
+    let publish = |token: &str, slug: &str, id: &str, etag: Option<&str>| {
+        let mut req = s
+            .client
             .post(s.url(&format!("/api/v1/tenants/{slug}/forms/{id}/publish")))
-            .bearer_auth(token)
-            .send()
+            .bearer_auth(token);
+        if let Some(e) = etag {
+            req = req.header("If-Match", e);
+        }
+        req.send()
     };
-    let res = publish(&koeln, "koeln", &id).await.unwrap();
+    assert_eq!(
+        publish(&koeln, "koeln", &id, Some("\"1.1\""))
+            .await
+            .unwrap()
+            .status(),
+        412,
+        "publishing what was read: revision 1 is gone"
+    );
+    let res = publish(&koeln, "koeln", &id, Some("\"1.2\""))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["version"], 1);
-    assert_eq!(publish(&koeln, "koeln", &id).await.unwrap().status(), 409);
+    assert_eq!(
+        publish(&koeln, "koeln", &id, None).await.unwrap().status(),
+        409
+    );
     changed["description"] = json!("Neu: mit Beschreibung");
-    let res = put(&koeln, &draft_path, "\"1\"", &changed).await.unwrap();
+    let res = put(&koeln, &draft_path, "\"1.2\"", &changed).await.unwrap();
     assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"2.1\"");
     assert_eq!(res.json::<Value>().await.unwrap()["version"], 2);
-    let res = put(&koeln, &draft_path, "\"1\"", &changed).await.unwrap();
+    let res = put(&koeln, &draft_path, "\"1.2\"", &changed).await.unwrap();
     assert_eq!(res.status(), 412, "version 1 is no longer the base");
     let problem: Value = res.json().await.unwrap();
     assert!(
@@ -785,10 +816,35 @@ async fn api_and_packages(s: &Server) {
             .unwrap()
             .contains("aktuell ist Version 2")
     );
+    // Two editors of the same draft: the second, still on revision 1, loses and saves nothing.
+    changed["description"] = json!("Erste Person");
+    let res = put(&koeln, &draft_path, "\"2.1\"", &changed).await.unwrap();
+    assert_eq!(res.headers()["etag"], "\"2.2\"");
+    let mut other = changed.clone();
+    other["description"] = json!("Zweite Person");
+    let res = put(&koeln, &draft_path, "\"2.1\"", &other).await.unwrap();
+    assert_eq!(res.status(), 412);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("Stand 2.1"),
+        "{problem}"
+    );
+    let now: Value = s
+        .client
+        .get(s.url(&draft_path))
+        .bearer_auth(&koeln)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["form"]["description"], "Erste Person");
+    assert_eq!(now["revision"], 2);
 
     // Tenant isolation on the API.
     assert_eq!(
-        put(&dus, &draft_path, "\"2\"", &changed)
+        put(&dus, &draft_path, "\"2.2\"", &changed)
             .await
             .unwrap()
             .status(),
@@ -798,7 +854,7 @@ async fn api_and_packages(s: &Server) {
         put(
             &dus,
             &format!("/api/v1/tenants/duesseldorf/forms/{id}/draft"),
-            "\"2\"",
+            "\"2.2\"",
             &changed
         )
         .await
@@ -807,7 +863,10 @@ async fn api_and_packages(s: &Server) {
         404
     );
     assert_eq!(
-        publish(&dus, "duesseldorf", &id).await.unwrap().status(),
+        publish(&dus, "duesseldorf", &id, None)
+            .await
+            .unwrap()
+            .status(),
         404
     );
     assert_eq!(

@@ -25,6 +25,15 @@ pub enum StorageError {
         /// Current version.
         actual: i64,
     },
+    /// The object was saved by someone else since it was read, at the same version number
+    /// (a draft edited in place): its revision moved on.
+    #[error("Stand {expected} bearbeitet, aktuell ist Stand {actual}")]
+    Stale {
+        /// Revision the caller read (`version.revision`).
+        expected: String,
+        /// Current revision.
+        actual: String,
+    },
     /// Input refused by a domain rule.
     #[error("{0}")]
     Invalid(String),

@@ -52,6 +52,65 @@ pub struct FormVersion {
     pub created_by: String,
     /// Published when.
     pub published_at: Option<String>,
+    /// Saves of this version (a draft is edited in place); with `version` the `ETag` of edits.
+    pub revision: i64,
+}
+
+impl FormVersion {
+    /// The state an edit of this version is based on.
+    pub fn base(&self) -> Base {
+        Base {
+            version: self.version,
+            revision: self.revision,
+        }
+    }
+}
+
+/// The state of a form an edit was based on: version number and its revision, written
+/// `version.revision` (the `ETag` of the builder API, e.g. `3.2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Base {
+    /// Version number.
+    pub version: i64,
+    /// Revision of that version.
+    pub revision: i64,
+}
+
+impl Base {
+    /// `Ok` if an edit based on `self` may change `current`: another version is
+    /// [`StorageError::VersionMismatch`], another revision of it [`StorageError::Stale`].
+    pub fn expect(self, current: Base) -> Result<()> {
+        if self.version != current.version {
+            return Err(StorageError::VersionMismatch {
+                expected: self.version,
+                actual: current.version,
+            });
+        }
+        if self.revision != current.revision {
+            return Err(StorageError::Stale {
+                expected: self.to_string(),
+                actual: current.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Base {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.version, self.revision)
+    }
+}
+
+impl std::str::FromStr for Base {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        let (v, r) = s.split_once('.').ok_or(())?;
+        Ok(Self {
+            version: v.parse().map_err(|_| ())?,
+            revision: r.parse().map_err(|_| ())?,
+        })
+    }
 }
 
 /// A tenant's form as listed for staff: the form, its newest published version and whether the
@@ -72,7 +131,7 @@ pub struct TenantForm {
 
 const FORM_COLUMNS: &str =
     "f.id, f.owner_tenant_id, f.source_id, f.title, f.template, f.created_at, f.updated_at";
-const VERSION_COLUMNS: &str = "v.form_id, v.version, v.status, v.definition, v.json_schema, v.created_at, v.created_by, v.published_at";
+const VERSION_COLUMNS: &str = "v.form_id, v.version, v.status, v.definition, v.json_schema, v.created_at, v.created_by, v.published_at, v.revision";
 
 fn form_from_row(r: &AnyRow) -> Result<FormRecord> {
     let template: i64 = r.try_get("template")?;
@@ -98,6 +157,7 @@ fn version_from_row(r: &AnyRow) -> Result<FormVersion> {
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,
         published_at: r.try_get("published_at")?,
+        revision: r.try_get("revision")?,
     })
 }
 
@@ -108,6 +168,8 @@ pub struct Saved {
     pub form_id: String,
     /// The version written or found.
     pub version: i64,
+    /// Its revision (see [`Base`]).
+    pub revision: i64,
     /// False if an identical version existed already (nothing written).
     pub changed: bool,
 }
@@ -158,20 +220,25 @@ impl FormStore {
         let (form_id, version) = match existing {
             Some(id) => {
                 let latest = sqlx::query(
-                    "SELECT version, definition FROM form_versions WHERE form_id = $1 ORDER BY version DESC LIMIT 1",
+                    "SELECT version, definition, revision FROM form_versions WHERE form_id = $1 ORDER BY version DESC LIMIT 1",
                 )
                 .bind(&id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let (latest_version, latest_def) = match latest {
-                    Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-                    None => (0, String::new()),
+                let (latest_version, latest_def, latest_revision) = match latest {
+                    Some(r) => (
+                        r.try_get::<i64, _>(0)?,
+                        r.try_get::<String, _>(1)?,
+                        r.try_get::<i64, _>(2)?,
+                    ),
+                    None => (0, String::new(), 1),
                 };
                 if latest_def == definition {
                     tx.rollback().await?;
                     return Ok(Saved {
                         form_id: id,
                         version: latest_version,
+                        revision: latest_revision,
                         changed: false,
                     });
                 }
@@ -227,6 +294,7 @@ impl FormStore {
         Ok(Saved {
             form_id,
             version,
+            revision: 1,
             changed: true,
         })
     }
@@ -273,18 +341,20 @@ impl FormStore {
         Ok(Saved {
             form_id: id,
             version: 1,
+            revision: 1,
             changed: true,
         })
     }
 
     /// Saves an edited definition of `owner`'s form: into the open draft version if `base` is
     /// that draft, or as a new draft version if `base` is the newest published version. Any
-    /// other `base` means someone else saved in between: [`StorageError::VersionMismatch`].
+    /// other `base` means someone else saved in between: [`StorageError::VersionMismatch`] for
+    /// another version, [`StorageError::Stale`] for another revision of the same draft.
     pub async fn save_draft(
         &self,
         owner: TenantId,
         form_id: &str,
-        base: i64,
+        base: Base,
         edit: &FormEdit<'_>,
         actor: &str,
     ) -> Result<Saved> {
@@ -297,13 +367,8 @@ impl FormStore {
         let mut tx = self.db.pool().begin().await?;
         let now = now_text();
         let latest = latest_of_owner(&mut tx, owner, form_id).await?;
-        let (latest_version, latest_published) = latest;
-        if base != latest_version {
-            return Err(StorageError::VersionMismatch {
-                expected: base,
-                actual: latest_version,
-            });
-        }
+        let (latest_version, latest_published) = (latest.base.version, latest.published);
+        base.expect(latest.base)?;
         let version = if latest_published {
             sqlx::query(
                 "INSERT INTO form_versions (form_id, version, status, definition, json_schema, created_at, created_by) \
@@ -319,9 +384,9 @@ impl FormStore {
             .await?;
             latest_version + 1
         } else {
-            sqlx::query(
-                "UPDATE form_versions SET definition = $1, json_schema = $2, created_at = $3, created_by = $4 \
-                 WHERE form_id = $5 AND version = $6 AND status = 'draft'",
+            let n = sqlx::query(
+                "UPDATE form_versions SET definition = $1, json_schema = $2, created_at = $3, created_by = $4, \
+                 revision = revision + 1 WHERE form_id = $5 AND version = $6 AND status = 'draft' AND revision = $7",
             )
             .bind(definition)
             .bind(json_schema)
@@ -329,8 +394,17 @@ impl FormStore {
             .bind(actor)
             .bind(form_id)
             .bind(latest_version)
+            .bind(base.revision)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if n == 0 {
+                // Saved by another writer between our read and this update.
+                return Err(StorageError::Stale {
+                    expected: base.to_string(),
+                    actual: format!("{latest_version}.?"),
+                });
+            }
             latest_version
         };
         sqlx::query("UPDATE forms SET title = $1, updated_at = $2 WHERE id = $3")
@@ -354,15 +428,31 @@ impl FormStore {
         Ok(Saved {
             form_id: form_id.to_owned(),
             version,
+            revision: if latest_published {
+                1
+            } else {
+                base.revision + 1
+            },
             changed: true,
         })
     }
 
-    /// Publishes the open draft of `owner`'s form; from then on it is immutable.
-    pub async fn publish(&self, owner: TenantId, form_id: &str, actor: &str) -> Result<i64> {
+    /// Publishes the open draft of `owner`'s form; from then on it is immutable. With `base`,
+    /// refuses if the draft was saved since the caller read it.
+    pub async fn publish(
+        &self,
+        owner: TenantId,
+        form_id: &str,
+        base: Option<Base>,
+        actor: &str,
+    ) -> Result<i64> {
         let _gate = self.db.write_gate().await;
         let mut tx = self.db.pool().begin().await?;
-        let (version, published) = latest_of_owner(&mut tx, owner, form_id).await?;
+        let latest = latest_of_owner(&mut tx, owner, form_id).await?;
+        let (version, published) = (latest.base.version, latest.published);
+        if let Some(base) = base {
+            base.expect(latest.base)?;
+        }
         if published {
             return Err(StorageError::Conflict(format!(
                 "Version {version} ist bereits veröffentlicht."
@@ -370,11 +460,13 @@ impl FormStore {
         }
         let now = now_text();
         sqlx::query(
-            "UPDATE form_versions SET status = 'published', published_at = $1 WHERE form_id = $2 AND version = $3",
+            "UPDATE form_versions SET status = 'published', published_at = $1 \
+             WHERE form_id = $2 AND version = $3 AND revision = $4",
         )
         .bind(&now)
         .bind(form_id)
         .bind(version)
+        .bind(latest.base.revision)
         .execute(&mut *tx)
         .await?;
         audit::append(
@@ -512,6 +604,57 @@ impl FormStore {
         }
     }
 
+    /// What `tenant` offers of a form, without its definition: the form, the number of its newest
+    /// published version and the tenant's parameters, in one query. Callers that cache parsed
+    /// versions (published ones never change) fetch the definition only when the number is new,
+    /// with [`FormStore::published_version`].
+    pub async fn published_head(
+        &self,
+        tenant: TenantId,
+        form_id: &str,
+    ) -> Result<Option<(FormRecord, i64, serde_json::Value)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FORM_COLUMNS}, a.params, (SELECT MAX(v.version) FROM form_versions v \
+             WHERE v.form_id = f.id AND v.status = 'published') AS head FROM forms f \
+             LEFT JOIN form_activations a ON a.form_id = f.id AND a.tenant_id = $2 AND a.active = 1 \
+             WHERE f.id = $1 AND (f.owner_tenant_id = $2 OR a.tenant_id IS NOT NULL)"
+        )))
+        .bind(form_id)
+        .bind(tenant.to_string())
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(head) = row.try_get::<Option<i64>, _>("head")? else {
+            return Ok(None);
+        };
+        let params: Option<String> = row.try_get("params")?;
+        let params = match params {
+            Some(p) => {
+                serde_json::from_str(&p).map_err(|e| StorageError::Corrupt(e.to_string()))?
+            }
+            None => json!({}),
+        };
+        Ok(Some((form_from_row(&row)?, head, params)))
+    }
+
+    /// A published version of a form by number (no tenant check: pair it with
+    /// [`FormStore::published_head`]).
+    pub async fn published_version(
+        &self,
+        form_id: &str,
+        version: i64,
+    ) -> Result<Option<FormVersion>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM form_versions v \
+             WHERE v.form_id = $1 AND v.version = $2 AND v.status = 'published'"
+        )))
+        .bind(form_id)
+        .bind(version)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
     /// A version of a form that `tenant` owns or has activated (for drafts and submissions
     /// made against an older version).
     pub async fn version_for(
@@ -601,13 +744,19 @@ impl FormStore {
 }
 
 /// (newest version, whether it is published) of a form owned by `owner`.
+/// The newest version of `owner`'s form.
+struct Latest {
+    base: Base,
+    published: bool,
+}
+
 async fn latest_of_owner(
     tx: &mut sqlx::AnyConnection,
     owner: TenantId,
     form_id: &str,
-) -> Result<(i64, bool)> {
+) -> Result<Latest> {
     let row = sqlx::query(
-        "SELECT v.version, v.status FROM form_versions v JOIN forms f ON f.id = v.form_id \
+        "SELECT v.version, v.status, v.revision FROM form_versions v JOIN forms f ON f.id = v.form_id \
          WHERE v.form_id = $1 AND f.owner_tenant_id = $2 ORDER BY v.version DESC LIMIT 1",
     )
     .bind(form_id)
@@ -616,7 +765,13 @@ async fn latest_of_owner(
     .await?
     .ok_or_else(|| StorageError::NotFound(format!("Formular {form_id}")))?;
     let status: String = row.try_get(1)?;
-    Ok((row.try_get(0)?, status == "published"))
+    Ok(Latest {
+        base: Base {
+            version: row.try_get(0)?,
+            revision: row.try_get(2)?,
+        },
+        published: status == "published",
+    })
 }
 
 fn form_audit(

@@ -1,8 +1,14 @@
 use crate::seed_basic;
-use rathaus_storage::forms::{DraftOwner, FormEdit, FormStore, NewSubmission, SubmissionStore};
+use rathaus_storage::forms::{
+    Base, DraftOwner, FormEdit, FormStore, NewSubmission, SubmissionStore,
+};
 use rathaus_storage::testing::TestDatabase;
 use rathaus_storage::{Db, StorageError};
 use serde_json::json;
+
+fn base(version: i64, revision: i64) -> Base {
+    Base { version, revision }
+}
 
 /// Versions: published ones never change, edits make a new draft, stale edits are refused.
 async fn form_versions(db: Db, _t: &TestDatabase) {
@@ -29,7 +35,7 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
         json_schema: "{}",
     };
     let draft = forms
-        .save_draft(koeln.id, &v1.form_id, 1, &edit, "test")
+        .save_draft(koeln.id, &v1.form_id, base(1, 1), &edit, "test")
         .await
         .unwrap();
     assert_eq!(draft.version, 2);
@@ -45,7 +51,7 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
     );
     // A stale base (another tab still on version 1) is refused; the draft is edited in place.
     let stale = forms
-        .save_draft(koeln.id, &v1.form_id, 1, &edit, "test")
+        .save_draft(koeln.id, &v1.form_id, base(1, 1), &edit, "test")
         .await;
     assert!(matches!(
         stale,
@@ -60,18 +66,39 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
     };
     assert_eq!(
         forms
-            .save_draft(koeln.id, &v1.form_id, 2, &again, "test")
+            .save_draft(koeln.id, &v1.form_id, base(2, 1), &again, "test")
             .await
             .unwrap()
-            .version,
+            .revision,
         2
     );
+    // Another editor of the same draft (still on revision 1) is refused: nothing is overwritten.
+    let other = FormEdit {
+        definition: r#"{"v":"lost"}"#,
+        ..edit
+    };
+    assert!(matches!(
+        forms
+            .save_draft(koeln.id, &v1.form_id, base(2, 1), &other, "test")
+            .await,
+        Err(StorageError::Stale { .. })
+    ));
+    // Publishing what one read refuses a draft saved since.
+    assert!(matches!(
+        forms
+            .publish(koeln.id, &v1.form_id, Some(base(2, 1)), "test")
+            .await,
+        Err(StorageError::Stale { .. })
+    ));
     assert_eq!(
-        forms.publish(koeln.id, &v1.form_id, "test").await.unwrap(),
+        forms
+            .publish(koeln.id, &v1.form_id, Some(base(2, 2)), "test")
+            .await
+            .unwrap(),
         2
     );
     assert!(matches!(
-        forms.publish(koeln.id, &v1.form_id, "test").await,
+        forms.publish(koeln.id, &v1.form_id, None, "test").await,
         Err(StorageError::Conflict(_))
     ));
     let (_, published, _) = forms
@@ -82,6 +109,27 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
     assert_eq!(
         (published.version, published.definition.as_str()),
         (2, r#"{"v":3}"#)
+    );
+    // The head without the definition names the same version; the version by number is it.
+    let (record, head, _) = forms
+        .published_head(koeln.id, &v1.form_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((record.id.as_str(), head), (v1.form_id.as_str(), 2));
+    let by_number = forms
+        .published_version(&v1.form_id, head)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_number, published);
+    assert!(
+        forms
+            .published_version(&v1.form_id, 3)
+            .await
+            .unwrap()
+            .is_none(),
+        "no such version"
     );
     let old = forms
         .version_for(koeln.id, &v1.form_id, 1)
@@ -101,9 +149,16 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
             .unwrap()
             .is_none()
     );
+    assert!(
+        forms
+            .published_head(dahlem.id, &v1.form_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         forms
-            .save_draft(dahlem.id, &v1.form_id, 2, &edit, "test")
+            .save_draft(dahlem.id, &v1.form_id, base(2, 2), &edit, "test")
             .await,
         Err(StorageError::NotFound(_))
     ));
@@ -136,13 +191,22 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
         (v.version, params["dienststelle"].as_str()),
         (2, Some("Gemeindekasse"))
     );
+    let (_, head, params) = forms
+        .published_head(dahlem.id, &v1.form_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (head, params["dienststelle"].as_str()),
+        (2, Some("Gemeindekasse"))
+    );
     let listed = forms.list_for(dahlem.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(!listed[0].owned);
     assert!(
         matches!(
             forms
-                .save_draft(dahlem.id, &v1.form_id, 2, &edit, "test")
+                .save_draft(dahlem.id, &v1.form_id, base(2, 2), &edit, "test")
                 .await,
             Err(StorageError::NotFound(_))
         ),

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use rathaus_core::Tenant;
 use rathaus_core::staff::Role;
 use rathaus_forms::Form;
-use rathaus_storage::forms::TenantForm;
+use rathaus_storage::forms::{Base, TenantForm};
 use serde::Serialize;
 
 const BUILDER_ROLES: &[Role] = &[Role::Redaktion];
@@ -63,8 +63,10 @@ impl BuilderForm {
 pub struct BuilderVersion {
     /// Form id.
     pub form_id: String,
-    /// Version number (also the `ETag`).
+    /// Version number.
     pub version: i64,
+    /// Saves of this version; the `ETag` is `"version.revision"` (e.g. `"3.2"`).
+    pub revision: i64,
     /// Whether this version is published (immutable).
     pub published: bool,
     /// The form model.
@@ -116,7 +118,7 @@ impl From<BuilderError> for Problem {
 }
 
 fn version_response(status: StatusCode, v: BuilderVersion, location: Option<String>) -> Response {
-    let etag = format!("\"{}\"", v.version);
+    let etag = format!("\"{}.{}\"", v.version, v.revision);
     let mut res = (status, Json(v)).into_response();
     if let Ok(e) = HeaderValue::from_str(&etag) {
         res.headers_mut().insert(header::ETAG, e);
@@ -166,6 +168,7 @@ pub async fn create(
         BuilderVersion {
             form_id: saved.form_id.clone(),
             version: saved.version,
+            revision: saved.revision,
             published: false,
             form,
         },
@@ -192,6 +195,7 @@ pub async fn get_draft(
         StatusCode::OK,
         BuilderVersion {
             form: package::parse(&v)?,
+            revision: v.revision,
             form_id: v.form_id,
             version: v.version,
             published: v.published,
@@ -200,33 +204,45 @@ pub async fn get_draft(
     ))
 }
 
-fn if_match(headers: &HeaderMap) -> Result<i64, Problem> {
-    let v = headers.get(header::IF_MATCH).ok_or_else(|| {
-        Problem::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition-required",
-            "If-Match fehlt",
-        )
-        .detail("Bitte senden Sie If-Match mit der Version, die Sie bearbeitet haben, z. B. \"3\".")
-    })?;
+/// The `If-Match` of an edit: the `ETag` it was based on (`"version.revision"`).
+fn if_match(headers: &HeaderMap) -> Result<Option<Base>, Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     v.to_str()
         .unwrap_or("")
         .trim()
         .trim_start_matches("W/")
         .trim_matches('"')
         .parse()
-        .map_err(|_| {
-            Problem::invalid("If-Match muss die Version enthalten, z. B. \"3\".").field("If-Match")
+        .map(Some)
+        .map_err(|()| {
+            Problem::invalid(
+                "If-Match muss das ETag der bearbeiteten Fassung enthalten, z. B. \"3.2\".",
+            )
+            .field("If-Match")
         })
 }
 
-/// Save an edited form model. `If-Match` names the version it was based on: the open draft
-/// (saved in place) or the newest published version (a new draft version is created; published
-/// versions never change). Another version gives 412.
+fn required_if_match(headers: &HeaderMap) -> Result<Base, Problem> {
+    if_match(headers)?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "If-Match fehlt",
+        )
+        .detail("Bitte senden Sie If-Match mit dem ETag der Fassung, die Sie bearbeitet haben, z. B. \"3.2\".")
+    })
+}
+
+/// Save an edited form model. `If-Match` names the `ETag` it was based on: the open draft
+/// (saved in place, its revision counts up) or the newest published version (a new draft version
+/// is created; published versions never change). Anything else (another version, or the same
+/// draft saved by someone else meanwhile) gives 412 and saves nothing.
 #[utoipa::path(put, path = "/api/v1/tenants/{slug}/forms/{form_id}/draft", operation_id = "saveFormDraft",
     tag = "Formulare", security(("bearer" = [])),
     params(("slug" = String, Path), ("form_id" = String, Path),
-        ("If-Match" = String, Header, description = "Version the edit is based on, e.g. \"2\"")),
+        ("If-Match" = String, Header, description = "ETag of the version the edit is based on, e.g. \"2.1\"")),
     request_body(content = Object, description = "The form model"),
     responses((status = 200, body = BuilderVersion),
         (status = 412, body = Problem, description = "someone saved another version meanwhile"),
@@ -240,13 +256,14 @@ pub async fn save_draft(
     ApiJson(form): ApiJson<Form>,
 ) -> Result<Response, Problem> {
     let tenant = scoped(&state, &slug, &staff).await?;
-    let base = if_match(&headers)?;
+    let base = required_if_match(&headers)?;
     let saved = package::save(&state, &tenant, &form_id, base, &form, &staff.0.actor()).await?;
     Ok(version_response(
         StatusCode::OK,
         BuilderVersion {
             form_id: saved.form_id,
             version: saved.version,
+            revision: saved.revision,
             published: false,
             form,
         },
@@ -266,18 +283,22 @@ pub struct Published {
 }
 
 /// Publish the open draft; from then on it is immutable and citizens get it. 409 if the newest
-/// version is already published.
+/// version is already published; with `If-Match`, 412 if the draft is no longer that `ETag`.
 #[utoipa::path(post, path = "/api/v1/tenants/{slug}/forms/{form_id}/publish", operation_id = "publishForm",
-    tag = "Formulare", security(("bearer" = [])), params(("slug" = String, Path), ("form_id" = String, Path)),
+    tag = "Formulare", security(("bearer" = [])), params(("slug" = String, Path), ("form_id" = String, Path),
+        ("If-Match" = Option<String>, Header, description = "ETag of the draft that was checked, e.g. \"2.3\"")),
     responses((status = 200, body = Published), (status = 409, body = Problem, description = "nothing to publish"),
+        (status = 412, body = Problem, description = "the draft was saved since"),
         (status = 422, body = Problem, description = "the draft breaks a rule")))]
 pub async fn publish(
     State(state): State<AppState>,
     Path((slug, form_id)): Path<(String, String)>,
     staff: Staff,
+    headers: HeaderMap,
 ) -> Result<Json<Published>, Problem> {
     let tenant = scoped(&state, &slug, &staff).await?;
-    let version = package::publish(&state, &tenant, &form_id, &staff.0.actor()).await?;
+    let base = if_match(&headers)?;
+    let version = package::publish(&state, &tenant, &form_id, base, &staff.0.actor()).await?;
     Ok(Json(Published {
         url: format!("/{}/formulare/{form_id}", tenant.slug),
         form_id,
@@ -328,6 +349,7 @@ pub async fn import_package(
         BuilderVersion {
             form_id: saved.form_id.clone(),
             version: saved.version,
+            revision: saved.revision,
             published: false,
             form,
         },

@@ -12,6 +12,7 @@ mod fields;
 mod inbox;
 mod pages;
 pub(crate) mod posted;
+mod receipt_pdf;
 pub mod scan;
 
 use crate::html::layout::error_page;
@@ -42,6 +43,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/{slug}/formulare/{form_id}/eingang/{id}",
             get(pages::receipt),
+        )
+        .route(
+            "/{slug}/formulare/{form_id}/eingang/{id}/pdf",
+            get(pages::receipt_pdf),
         )
         .route("/{slug}/verwaltung/antraege", get(inbox::list))
         .route(
@@ -91,37 +96,51 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Parsed form definitions by (form, version): published versions never change, so they are
-/// parsed once per process.
+/// read and parsed once per process.
 #[derive(Clone, Default)]
 pub struct FormCache {
     inner: Arc<Mutex<Parsed>>,
 }
 
-/// Parsed definitions by (form id, version).
-type Parsed = HashMap<(String, i64), Arc<Form>>;
+/// A published version with its parsed definition.
+type Entry = (Arc<FormVersion>, Arc<Form>);
+
+/// Published versions by (form id, version).
+type Parsed = HashMap<(String, i64), Entry>;
 
 impl FormCache {
-    /// The parsed definition of a stored version.
+    /// The parsed definition of a stored version (cached when it is published).
     pub fn parse(&self, v: &FormVersion) -> Result<Arc<Form>, StorageError> {
-        let key = (v.form_id.clone(), v.version);
         if v.published
-            && let Some(f) = self.inner.lock().ok().and_then(|m| m.get(&key).cloned())
+            && let Some((_, f)) = self.get(&v.form_id, v.version)
         {
             return Ok(f);
         }
-        let form: Form = serde_json::from_str(&v.definition)
-            .map_err(|e| StorageError::Corrupt(format!("Formular {}: {e}", v.form_id)))?;
-        let form = Arc::new(form);
-        if v.published
-            && let Ok(mut m) = self.inner.lock()
-        {
-            if m.len() > 1000 {
-                m.clear();
-            }
-            m.insert(key, form.clone());
+        let form = Arc::new(parse_definition(v)?);
+        if v.published {
+            self.insert(Arc::new(v.clone()), form.clone());
         }
         Ok(form)
     }
+
+    fn get(&self, form_id: &str, version: i64) -> Option<Entry> {
+        let map = self.inner.lock().ok()?;
+        map.get(&(form_id.to_owned(), version)).cloned()
+    }
+
+    fn insert(&self, version: Arc<FormVersion>, form: Arc<Form>) {
+        if let Ok(mut m) = self.inner.lock() {
+            if m.len() > 1000 {
+                m.clear();
+            }
+            m.insert((version.form_id.clone(), version.version), (version, form));
+        }
+    }
+}
+
+fn parse_definition(v: &FormVersion) -> Result<Form, StorageError> {
+    serde_json::from_str(&v.definition)
+        .map_err(|e| StorageError::Corrupt(format!("Formular {}: {e}", v.form_id)))
 }
 
 /// A form as a tenant offers it.
@@ -131,11 +150,45 @@ pub struct Loaded {
     /// The form.
     pub record: FormRecord,
     /// Its newest published version.
-    pub version: FormVersion,
+    pub version: Arc<FormVersion>,
     /// Parsed.
     pub form: Arc<Form>,
     /// The tenant's parameters.
     pub params: serde_json::Value,
+}
+
+impl Loaded {
+    /// The form `form_id` as `tenant` offers it now (its newest published version), if it does.
+    /// One query per call; the version itself is read and parsed once per process.
+    pub async fn find(
+        state: &AppState,
+        tenant: Tenant,
+        form_id: &str,
+    ) -> Result<Option<Self>, StorageError> {
+        let Some((record, head, params)) = state.forms.published_head(tenant.id, form_id).await?
+        else {
+            return Ok(None);
+        };
+        let (version, form) = match state.form_cache.get(&record.id, head) {
+            Some(entry) => entry,
+            None => {
+                let Some(v) = state.forms.published_version(&record.id, head).await? else {
+                    return Ok(None);
+                };
+                let form = Arc::new(parse_definition(&v)?);
+                let v = Arc::new(v);
+                state.form_cache.insert(v.clone(), form.clone());
+                (v, form)
+            }
+        };
+        Ok(Some(Self {
+            tenant,
+            record,
+            version,
+            form,
+            params,
+        }))
+    }
 }
 
 /// The tenant and its published form, or the 404 page.
@@ -145,22 +198,10 @@ pub async fn load(state: &AppState, slug: &str, form_id: &str) -> Result<Loaded,
         Err(StorageError::NotFound(_)) => return Err(not_found()),
         Err(e) => return Err(internal(e)),
     };
-    let found = state
-        .forms
-        .published_for(tenant.id, form_id)
+    Loaded::find(state, tenant, form_id)
         .await
-        .map_err(internal)?;
-    let Some((record, version, params)) = found else {
-        return Err(not_found());
-    };
-    let form = state.form_cache.parse(&version).map_err(internal)?;
-    Ok(Loaded {
-        tenant,
-        record,
-        version,
-        form,
-        params,
-    })
+        .map_err(internal)?
+        .ok_or_else(not_found)
 }
 
 fn not_found() -> Response {

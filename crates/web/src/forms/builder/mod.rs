@@ -4,8 +4,8 @@
 //! activation, the portable package and the XDF 3 export.
 //!
 //! Works without JavaScript: every change is a normal form POST with CSRF token, the version
-//! the page was loaded with (`version`) and a stamp of its content (`stand`), followed by a
-//! redirect back. A stale version or stamp (another tab saved meanwhile) saves nothing and
+//! the page was loaded with (`version`) and its revision (`stand`), followed by a redirect
+//! back. A stale version or revision (another tab saved meanwhile) saves nothing and
 //! says so. Every save runs [`edit::validate`] ([`rathaus_forms::Form::check`] and the
 //! builder's rules); errors are shown with the entered data kept.
 
@@ -28,17 +28,20 @@ use rathaus_core::Tenant;
 use rathaus_core::staff::{Role, StaffPrincipal};
 use rathaus_forms::Form;
 use rathaus_storage::StorageError;
-use rathaus_storage::forms::{FormRecord, FormVersion};
+use rathaus_storage::forms::{Base, FormRecord, FormVersion};
 use render::{ActivationInput, AddInput, EditorPage, ListPage, Section};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// Roles that build forms (admins are admitted by `scope`).
 pub(crate) const BUILDER_ROLES: &[Role] = &[Role::Redaktion];
 
 /// Stamp of a stored definition: detects a save by someone else within the same draft version.
-fn stamp(definition: &str) -> String {
-    hex::encode(&Sha256::digest(definition.as_bytes())[..8])
+/// The version and revision a builder page was loaded with (hidden fields `version`, `stand`).
+fn posted_base(p: &Posted) -> Base {
+    Base {
+        version: p.get("version").parse().unwrap_or(-1),
+        revision: p.get("stand").parse().unwrap_or(-1),
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -381,7 +384,6 @@ impl Editing {
             tenant: &self.tenant,
             record: &self.record,
             version: &self.version,
-            stamp: stamp(&self.version.definition),
             form: &self.form,
             published: self.published,
             element: None,
@@ -470,8 +472,8 @@ pub async fn change(
         }
         render::editor(&state, &headers, &page, status)
     };
-    let base_version = p.get("version").parse::<i64>().unwrap_or(-1);
-    if base_version != ed.version.version || p.get("stand") != stamp(&ed.version.definition) {
+    let posted = posted_base(&p);
+    if posted != ed.version.base() {
         return again(vec![conflict_text()], StatusCode::CONFLICT);
     }
     let mut form = ed.form.clone();
@@ -479,16 +481,7 @@ pub async fn change(
         Ok(d) => d,
         Err(errors) => return again(errors, StatusCode::UNPROCESSABLE_ENTITY),
     };
-    match package::save(
-        &state,
-        &ed.tenant,
-        &form_id,
-        ed.version.version,
-        &form,
-        &who.actor(),
-    )
-    .await
-    {
+    match package::save(&state, &ed.tenant, &form_id, posted, &form, &who.actor()).await {
         Ok(_) => {
             let mut to = format!("{}/{}?meldung={}", base(&ed.tenant), form_id, done.message);
             if let Some(path) = done.element {
@@ -498,9 +491,9 @@ pub async fn change(
             redirect(&to)
         }
         Err(BuilderError::Invalid(errors)) => again(errors, StatusCode::UNPROCESSABLE_ENTITY),
-        Err(BuilderError::Storage(StorageError::VersionMismatch { .. })) => {
-            again(vec![conflict_text()], StatusCode::CONFLICT)
-        }
+        Err(BuilderError::Storage(
+            StorageError::VersionMismatch { .. } | StorageError::Stale { .. },
+        )) => again(vec![conflict_text()], StatusCode::CONFLICT),
         Err(BuilderError::Storage(e)) => storage(e),
     }
 }
@@ -595,12 +588,11 @@ pub async fn publish(
         page.error_in = Section::Publish;
         render::editor(&state, &headers, &page, status)
     };
-    if p.get("version").parse::<i64>().ok() != Some(ed.version.version)
-        || p.get("stand") != stamp(&ed.version.definition)
-    {
+    let posted = posted_base(&p);
+    if posted != ed.version.base() {
         return again(vec![conflict_text()], StatusCode::CONFLICT);
     }
-    match package::publish(&state, &ed.tenant, &form_id, &who.actor()).await {
+    match package::publish(&state, &ed.tenant, &form_id, Some(posted), &who.actor()).await {
         Ok(_) => redirect(&format!(
             "{}/{}?meldung=veroeffentlicht",
             base(&ed.tenant),
@@ -610,6 +602,9 @@ pub async fn publish(
         Err(BuilderError::Storage(StorageError::Conflict(m))) => {
             again(vec![m], StatusCode::CONFLICT)
         }
+        Err(BuilderError::Storage(
+            StorageError::VersionMismatch { .. } | StorageError::Stale { .. },
+        )) => again(vec![conflict_text()], StatusCode::CONFLICT),
         Err(BuilderError::Storage(e)) => storage(e),
     }
 }

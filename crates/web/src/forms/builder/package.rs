@@ -6,7 +6,7 @@ use crate::state::AppState;
 use rathaus_core::Tenant;
 use rathaus_forms::Form;
 use rathaus_storage::StorageError;
-use rathaus_storage::forms::{FormEdit, FormRecord, FormVersion, Saved};
+use rathaus_storage::forms::{Base, FormEdit, FormRecord, FormVersion, Saved};
 use serde::{Deserialize, Serialize};
 
 /// Format name of a package.
@@ -78,7 +78,7 @@ pub async fn save(
     state: &AppState,
     tenant: &Tenant,
     form_id: &str,
-    base: i64,
+    base: Base,
     form: &Form,
     actor: &str,
 ) -> Result<Saved, BuilderError> {
@@ -95,14 +95,20 @@ pub async fn save(
         .await?)
 }
 
-/// Publishes the open draft after checking it once more (and that it has content).
+/// Publishes the open draft after checking it once more (and that it has content): exactly the
+/// revision checked, and with `base` only if that is what the caller read.
 pub async fn publish(
     state: &AppState,
     tenant: &Tenant,
     form_id: &str,
+    base: Option<Base>,
     actor: &str,
 ) -> Result<i64, BuilderError> {
     let (_, version) = owned(state, tenant, form_id).await?;
+    let read = version.base();
+    if let Some(base) = base {
+        base.expect(read)?;
+    }
     let form = parse(&version)?;
     edit::validate(&form).map_err(BuilderError::Invalid)?;
     if form.elements.is_empty() {
@@ -110,7 +116,10 @@ pub async fn publish(
             "Das Formular enthält noch keine Felder.".into(),
         ]));
     }
-    Ok(state.forms.publish(tenant.id, form_id, actor).await?)
+    Ok(state
+        .forms
+        .publish(tenant.id, form_id, Some(read), actor)
+        .await?)
 }
 
 /// The newest version of a form the tenant owns (404 as [`StorageError::NotFound`]).

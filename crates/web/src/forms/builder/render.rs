@@ -177,7 +177,6 @@ pub struct EditorPage<'a> {
     pub tenant: &'a Tenant,
     pub record: &'a FormRecord,
     pub version: &'a FormVersion,
-    pub stamp: String,
     pub form: &'a Form,
     pub published: Option<i64>,
     pub element: Option<ElementInput>,
@@ -384,7 +383,7 @@ fn hidden(token: &str, p: &EditorPage<'_>, action: &str) -> Markup {
     html! {
         input type="hidden" name=(csrf::FIELD) value=(token);
         input type="hidden" name="version" value=(p.version.version);
-        input type="hidden" name="stand" value=(p.stamp);
+        input type="hidden" name="stand" value=(p.version.revision);
         input type="hidden" name="aktion" value=(action);
     }
 }
