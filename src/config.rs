@@ -54,6 +54,9 @@ pub struct FormsConfig {
     /// ClamAV daemon (`host:port`, e.g. `127.0.0.1:3310`) that scans every upload; empty: no
     /// virus scan (type and size checks only).
     pub clamav: Option<String>,
+    /// Submissions without a signed-in account (API and HTML) per client address and minute, per
+    /// app node; more get 429. `0` switches the limit off (benchmarks).
+    pub anonymous_submissions_per_minute: u32,
 }
 
 impl Default for FormsConfig {
@@ -61,6 +64,7 @@ impl Default for FormsConfig {
         Self {
             max_upload_bytes: 10 * 1024 * 1024,
             clamav: None,
+            anonymous_submissions_per_minute: 30,
         }
     }
 }

@@ -241,6 +241,7 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         login_rate_per_minute: config.identity.login_rate_per_minute,
         max_upload_bytes: config.forms.max_upload_bytes,
         clamav: config.forms.clamav.clone(),
+        submission_rate_per_minute: config.forms.anonymous_submissions_per_minute,
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
     let state = rathaus_web::AppState {

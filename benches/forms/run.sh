@@ -59,7 +59,7 @@ start_server() { # backend → sets BASE, SERVER_PID, DATA, DBURL
   else
     DBURL="sqlite://$DATA/rathaus.db?mode=rwc"
   fi
-  RATHAUS_DATABASE_URL="$DBURL" RUST_LOG=warn RATHAUS_CATALOG_DIR="$SHARED/testdata/ozg-leika" \
+  RATHAUS_DATABASE_URL="$DBURL" RUST_LOG=warn RATHAUS_FORMS__ANONYMOUS_SUBMISSIONS_PER_MINUTE=0 RATHAUS_CATALOG_DIR="$SHARED/testdata/ozg-leika" \
     "$BIN" demo --listen 127.0.0.1:0 --data-dir "$DATA" >"$DATA/server.out" 2>"$DATA/server.err" &
   SERVER_PID=$!
   for _ in $(seq 1 600); do

@@ -162,6 +162,11 @@ impl From<StorageError> for Problem {
                     format!("Sie haben Version {expected} bearbeitet, aktuell ist Version {actual}. Bitte neu laden."),
                 )
             }
+            StorageError::Stale { expected, actual } => {
+                Self::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", "Zwischenzeitlich geändert").detail(
+                    format!("Sie haben Stand {expected} bearbeitet, inzwischen wurde gespeichert (Stand {actual}). Bitte neu laden."),
+                )
+            }
             StorageError::Invalid(detail) => Self::invalid(detail),
             other => {
                 tracing::error!(error = %other, "storage error");
@@ -189,6 +194,15 @@ pub async fn api_errors_as_problems(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
+    // Headers the handler set (`Retry-After`, `WWW-Authenticate`, `Location`…) stay on the answer.
+    let kept: Vec<(axum::http::HeaderName, axum::http::HeaderValue)> = res
+        .headers()
+        .iter()
+        .filter(|(k, _)| {
+            *k != axum::http::header::CONTENT_TYPE && *k != axum::http::header::CONTENT_LENGTH
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let mut problem = match res.extensions().get::<Problem>() {
         Some(p) => p.clone(),
         None => {
@@ -242,6 +256,11 @@ pub async fn api_errors_as_problems(req: Request, next: Next) -> Response {
     problem.instance = Some(path);
     problem.request_id = request_id;
     let mut out = problem.clone().into_response();
+    for (k, v) in kept {
+        if !out.headers().contains_key(&k) {
+            out.headers_mut().append(k, v);
+        }
+    }
     out.extensions_mut().insert(problem);
     out
 }

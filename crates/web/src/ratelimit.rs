@@ -4,7 +4,8 @@
 //! `http.trust_forwarded_for` so the client address is taken from the `X-Forwarded-For` entry the
 //! proxy appended (the last one); otherwise that header is ignored, as a client could forge it.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -57,6 +58,24 @@ impl Limiter {
         }
         Ok(())
     }
+}
+
+/// How long the client must wait if `limiter` (when there is one) refuses this request.
+pub fn refused(
+    limiter: Option<&Limiter>,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Option<Duration> {
+    let limiter = limiter?;
+    limiter.check(limiter.client(headers, peer)).err()
+}
+
+/// `res` (a 429 answer) with `Retry-After` in whole seconds.
+pub fn with_retry_after(mut res: Response, wait: Duration) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 #[cfg(test)]

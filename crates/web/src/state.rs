@@ -40,6 +40,8 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     /// ClamAV daemon (`host:port`) that scans uploads; none: type and size checks only.
     pub clamav: Option<String>,
+    /// Form submissions without a signed-in account per client address and minute (0: unlimited).
+    pub submission_rate_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -55,6 +57,7 @@ impl Default for WebConfig {
             login_rate_per_minute: 20,
             max_upload_bytes: 10 * 1024 * 1024,
             clamav: None,
+            submission_rate_per_minute: 30,
         }
     }
 }
@@ -96,6 +99,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// Limit for login attempts.
     pub login_limiter: Option<Limiter>,
+    /// Limits form submissions without a signed-in account per client address.
+    pub submission_limiter: Option<Limiter>,
     /// A password hash to verify against when an address is unknown (equal timing).
     pub dummy_hash: Arc<str>,
     /// Forms and their versions.
@@ -132,6 +137,10 @@ impl AppState {
         }
         let form_limiter = Limiter::new(config.form_rate_per_minute, config.trust_forwarded_for);
         let login_limiter = Limiter::new(config.login_rate_per_minute, config.trust_forwarded_for);
+        let submission_limiter = Limiter::new(
+            config.submission_rate_per_minute,
+            config.trust_forwarded_for,
+        );
         let dummy_hash: Arc<str> = identity
             .provider
             .hasher()
@@ -158,6 +167,7 @@ impl AppState {
             login_limiter,
             dummy_hash,
             form_limiter,
+            submission_limiter,
             virus_scanner: config.clamav.clone().map(VirusScanner::new),
             einvoice_validator: None,
             einvoices: rathaus_storage::einvoices::EinvoiceStore::new(db.clone(), blobs.clone()),

@@ -7,7 +7,7 @@ use crate::auth::Staff;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rathaus_core::TenantId;
@@ -15,6 +15,7 @@ use rathaus_core::staff::Role;
 use rathaus_storage::forms::{NewSubmission, Submission};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::net::SocketAddr;
 
 const INBOX_ROLES: &[Role] = &[Role::Sachbearbeitung];
 const FORM_ROLES: &[Role] = &[Role::Redaktion];
@@ -46,22 +47,10 @@ async fn published(
     form_id: &str,
 ) -> Result<(rathaus_core::Tenant, crate::forms::Loaded), Problem> {
     let tenant = tenant_or_404(state, slug).await?;
-    let (record, version, params) = state
-        .forms
-        .published_for(tenant.id, form_id)
+    let loaded = crate::forms::Loaded::find(state, tenant.clone(), form_id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("Formular {form_id}")))?;
-    let form = state.form_cache.parse(&version)?;
-    Ok((
-        tenant.clone(),
-        crate::forms::Loaded {
-            tenant,
-            record,
-            version,
-            form,
-            params,
-        },
-    ))
+    Ok((tenant, loaded))
 }
 
 /// A published form of the tenant with the JSON Schema of its submissions.
@@ -178,10 +167,12 @@ async fn sender(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid data: `errors` names every offending field")))]
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid data: `errors` names every offending field"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "too many submissions without an account from this address (`Retry-After`)")))]
 pub async fn submit(
     State(state): State<AppState>,
     Path((slug, form_id)): Path<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(data): ApiJson<Value>,
 ) -> Result<Response, Problem> {
@@ -199,6 +190,21 @@ pub async fn submit(
         ));
     }
     let account = sender(&state, &headers, loaded.form.trust_level).await?;
+    if account.is_none()
+        && let Some(wait) =
+            crate::ratelimit::refused(state.submission_limiter.as_ref(), &headers, peer)
+    {
+        let problem = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-submissions",
+            "Zu viele Anträge",
+        )
+        .detail("Von dieser Adresse kamen gerade sehr viele Anträge ohne Servicekonto. Bitte warten Sie eine Minute.");
+        return Ok(crate::ratelimit::with_retry_after(
+            problem.into_response(),
+            wait,
+        ));
+    }
     if let Err(errors) = rathaus_forms::validate(&loaded.form, &data) {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

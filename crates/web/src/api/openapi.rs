@@ -183,6 +183,11 @@ pub async fn docs_page() -> Html<String> {
 
 const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
     (
+        "too-many-submissions",
+        "Zu viele Anträge",
+        "Von dieser Adresse kamen in der letzten Minute mehr Anträge ohne Servicekonto, als `forms.anonymous_submissions_per_minute` erlaubt; `Retry-After` nennt die Wartezeit in Sekunden.",
+    ),
+    (
         "not-found",
         "Nicht gefunden",
         "Die Ressource oder der Mandant existiert nicht.",

@@ -151,18 +151,13 @@ async fn submit(
     portal: bool,
     input: FeedbackForm,
 ) -> Response {
-    if let Some(limiter) = &state.form_limiter
-        && let Err(wait) = limiter.check(limiter.client(headers, peer))
-    {
-        let mut res = super::layout::error_page(
+    if let Some(wait) = crate::ratelimit::refused(state.form_limiter.as_ref(), headers, peer) {
+        let res = super::layout::error_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Zu viele Meldungen",
             "Von Ihrem Anschluss kamen gerade sehr viele Meldungen. Bitte warten Sie eine Minute und senden Sie dann erneut.",
         );
-        if let Ok(v) = axum::http::HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return res;
+        return crate::ratelimit::with_retry_after(res, wait);
     }
     if !csrf::verify(headers, &input.csrf, &state.config.csrf_secret) {
         let msg = "Das Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Bitte senden Sie es erneut.";
