@@ -383,3 +383,166 @@ pub fn hundesteuer() -> Form {
         ],
     }
 }
+
+/// A municipality's annual dog-tax rates in cent (tenant parameter `hundesteuer_saetze`,
+/// given there in euro: `{"ersthund": 96, "weiterer_hund": 132, "gefaehrlicher_hund": 600}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaxRates {
+    /// The first (or only) dog.
+    pub first: u64,
+    /// The second and every further dog.
+    pub further: u64,
+    /// A dangerous dog (Listenhund), whatever its position.
+    pub dangerous: u64,
+}
+
+impl TaxRates {
+    /// The rates from the tenant's parameters; `None` if they are missing or not amounts.
+    pub fn from_params(params: &serde_json::Value) -> Option<Self> {
+        let rates = params.get("hundesteuer_saetze")?;
+        let cents = |key: &str| -> Option<u64> {
+            let euro = rates.get(key)?.as_f64()?;
+            (0.0..1e9)
+                .contains(&euro)
+                .then(|| (euro * 100.0).round() as u64)
+        };
+        Some(Self {
+            first: cents("ersthund")?,
+            further: cents("weiterer_hund")?,
+            dangerous: cents("gefaehrlicher_hund")?,
+        })
+    }
+}
+
+/// One dog of an estimate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxLine {
+    /// The dog's name as entered.
+    pub name: String,
+    /// The kind as the applicant declared it (label of [`DOG_KINDS`]).
+    pub kind: String,
+    /// Annual tax in cent (0 when an exemption is applied for).
+    pub cents: u64,
+    /// An exemption is applied for (decided by the office).
+    pub exemption_requested: bool,
+}
+
+/// The annual dog tax an application leads to under the municipality's rates, as the applicant
+/// declared the dogs; the office decides in the tax assessment (Bescheid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxEstimate {
+    /// Per dog, in the order entered.
+    pub lines: Vec<TaxLine>,
+    /// Sum of the lines in cent.
+    pub total_cents: u64,
+}
+
+/// Estimates the annual tax of Hundesteuer data (keyed by FIM ids, as submitted): each dog at
+/// the rate of its declared kind (first dog, second or further dog, dangerous dog), nothing
+/// for a dog whose exemption is applied for. `None` if the data holds no dogs.
+pub fn estimate_tax(data: &serde_json::Value, rates: TaxRates) -> Option<TaxEstimate> {
+    let dogs = data.get("G99000000003")?.as_array()?;
+    let lines: Vec<TaxLine> = dogs
+        .iter()
+        .map(|dog| {
+            let code = dog
+                .get("F99000000014")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let exemption_requested =
+                dog.get("F99000000017").and_then(|v| v.as_bool()) == Some(true);
+            let rate = match code {
+                "ersthund" => rates.first,
+                "gefaehrlicher_hund" => rates.dangerous,
+                _ => rates.further,
+            };
+            TaxLine {
+                name: dog
+                    .get("F99000000010")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+                kind: DOG_KINDS
+                    .iter()
+                    .find(|(c, _)| *c == code)
+                    .map_or(code, |(_, label)| label)
+                    .to_owned(),
+                cents: if exemption_requested { 0 } else { rate },
+                exemption_requested,
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    Some(TaxEstimate {
+        total_cents: lines.iter().map(|l| l.cents).sum(),
+        lines,
+    })
+}
+
+/// An amount in cent as German euro text: `1234` → `12,34 €`, `123456` → `1.234,56 €`.
+pub fn euro(cents: u64) -> String {
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped},{:02} €", cents % 100)
+}
+
+#[cfg(test)]
+mod tax_tests {
+    use super::*;
+    use serde_json::json;
+
+    const RATES: TaxRates = TaxRates {
+        first: 9_600,
+        further: 13_200,
+        dangerous: 60_000,
+    };
+
+    #[test]
+    fn each_dog_at_the_rate_of_its_kind_exemptions_free() {
+        let data = json!({"G99000000003": [
+            {"F99000000010": "Bello", "F99000000014": "ersthund"},
+            {"F99000000010": "Luna", "F99000000014": "zweithund"},
+            {"F99000000010": "Rex", "F99000000014": "gefaehrlicher_hund"},
+            {"F99000000010": "Hope", "F99000000014": "weiterer_hund", "F99000000017": true},
+        ]});
+        let e = estimate_tax(&data, RATES).unwrap();
+        let cents: Vec<u64> = e.lines.iter().map(|l| l.cents).collect();
+        assert_eq!(cents, [9_600, 13_200, 60_000, 0]);
+        assert_eq!(e.total_cents, 82_800);
+        assert_eq!(e.lines[2].kind, "Gefährlicher Hund (Listenhund)");
+        assert!(e.lines[3].exemption_requested && !e.lines[0].exemption_requested);
+        assert!(estimate_tax(&json!({}), RATES).is_none());
+        assert!(estimate_tax(&json!({"G99000000003": []}), RATES).is_none());
+    }
+
+    #[test]
+    fn rates_come_from_tenant_params_in_euro() {
+        let params = json!({"hundesteuer_saetze": {"ersthund": 96, "weiterer_hund": 132.5, "gefaehrlicher_hund": 600}});
+        assert_eq!(
+            TaxRates::from_params(&params),
+            Some(TaxRates {
+                first: 9_600,
+                further: 13_250,
+                dangerous: 60_000
+            })
+        );
+        assert_eq!(TaxRates::from_params(&json!({})), None);
+        assert_eq!(
+            TaxRates::from_params(
+                &json!({"hundesteuer_saetze": {"ersthund": -1, "weiterer_hund": 1, "gefaehrlicher_hund": 1}})
+            ),
+            None
+        );
+        assert_eq!(euro(82_800), "828,00 €");
+        assert_eq!(euro(123_456_789), "1.234.567,89 €");
+        assert_eq!(euro(5), "0,05 €");
+    }
+}

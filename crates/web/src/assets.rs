@@ -29,6 +29,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/suggest.js"),
     ),
     (
+        "bedingungen.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/bedingungen.js"),
+    ),
+    (
         "passkey.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/passkey.js"),
