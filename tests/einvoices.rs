@@ -316,8 +316,38 @@ async fn desk(s: &Server, ubl_id: &str) {
         .get(&format!("/koeln/verwaltung/rechnungen/{ubl_id}"))
         .await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<caption>Rechnungspositionen</caption>"));
+    assert!(
+        page.body.contains("Rechnungsnummer (BT-1)"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("An die Kasse übergeben"));
+    // Every business term, grouped as the XRechnung visualisation does, also as a tagged PDF.
+    let (status, ct, pdf) = staff
+        .download(&format!("/koeln/verwaltung/rechnungen/{ubl_id}/pdf"))
+        .await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    let text = crate::support::pdf_text(&pdf);
+    for expected in [
+        "123456XX",
+        "Rechnungsnummer (BT-1)",
+        "Verkäufer",
+        "Käufer",
+        "Positionen",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing in the PDF:\n{text}"
+        );
+    }
+    assert_eq!(
+        Browser::new(s)
+            .get(&format!("/koeln/verwaltung/rechnungen/{ubl_id}/pdf"))
+            .await
+            .status,
+        303,
+        "not signed in: to the login"
+    );
     let upload = staff.get("/koeln/verwaltung/rechnungen/hochladen").await;
     assert_eq!(upload.status, 200);
     assert_eq!(

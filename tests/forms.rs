@@ -564,6 +564,14 @@ async fn hundesteuer_journey(s: &Server) {
         "{}",
         review.body
     );
+    // The dog tax under Köln's rates (demo: 852 € for a dangerous dog).
+    assert!(
+        review.body.contains("Voraussichtliche Hundesteuer")
+            && review.body.contains("Gefährlicher Hund (Listenhund)")
+            && review.body.contains("852,00 €"),
+        "{}",
+        review.body
+    );
     let draft = input(&review.body, "entwurf");
     let csrf = input(&review.body, "csrf");
 
@@ -611,10 +619,48 @@ async fn hundesteuer_journey(s: &Server) {
     let receipt = b.get(&sent.location).await;
     assert_eq!(receipt.status, 200);
     assert!(receipt.body.contains("Eingangsbestätigung") && receipt.body.contains("A-"));
+    assert!(
+        receipt.body.contains("852,00 €"),
+        "the tax estimate is on the receipt"
+    );
     let stranger = Browser::new(s)
         .get(sent.location.split('?').next().unwrap())
         .await;
     assert_eq!(stranger.status, 403, "no receipt without the link's token");
+
+    // The receipt as PDF: tagged, readable by poppler and qpdf, with the same content; the
+    // link's token is needed for it too.
+    let (path, query) = sent.location.split_once('?').unwrap();
+    let pdf_url = format!("{path}/pdf?{query}");
+    assert!(
+        receipt.body.contains(&pdf_url.replace('&', "&amp;")),
+        "the page links the PDF"
+    );
+    let pdf = s.get(&pdf_url).await;
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap();
+    let text = crate::support::pdf_text(&pdf);
+    let reference = receipt
+        .body
+        .split("Aktenzeichen für Rückfragen: <strong>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap();
+    for expected in [
+        "Eingangsbestätigung",
+        reference,
+        "Bello",
+        "Gefährlicher Hund",
+        "852,00 €",
+        "wesenstest.pdf",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing in the PDF:\n{text}"
+        );
+    }
+    assert_eq!(s.get(&format!("{path}/pdf")).await.status(), 403);
 
     // The staff inbox: the Köln clerk sees it with its attachment; Düsseldorf's staff do not.
     let clerk = s.token("koeln", "postfach", "Sachbearbeitung");
@@ -779,3 +825,58 @@ on_both_backends!(
     signed_in_citizens_keep_drafts_in_their_account,
     account_drafts
 );
+
+/// Submissions without an account are limited per client address (`forms.
+/// anonymous_submissions_per_minute`): the one over the limit gets 429 problem+json with
+/// `Retry-After` and stores nothing.
+async fn anonymous_rate_limit(backend: &str) {
+    let db = rathaus_storage::testing::TestDatabase::new(backend)
+        .await
+        .expect("test database");
+    let s = Server::start(
+        db,
+        "demo",
+        &[("RATHAUS_FORMS__ANONYMOUS_SUBMISSIONS_PER_MINUTE", "2")],
+    );
+    let form_url = hundesteuer_url(&s, "koeln").await;
+    let form_id = form_url.rsplit('/').next().unwrap();
+    let body = sample("hundesteuer/valid-one-dog.json");
+    let mut statuses = Vec::new();
+    for key in ["a", "b", "c"] {
+        let res = s
+            .client
+            .post(s.url(&format!(
+                "/api/v1/tenants/koeln/forms/{form_id}/submissions"
+            )))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            let wait: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=61).contains(&wait), "Retry-After {wait}");
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+            let problem: Value = res.json().await.unwrap();
+            assert_eq!(problem["type"], "/api/probleme/too-many-submissions");
+        }
+    }
+    assert_eq!(statuses, [201, 201, 429]);
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM submissions").await, 2);
+}
+
+mod anonymous_submissions_are_rate_limited {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::anonymous_rate_limit("sqlite").await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::anonymous_rate_limit("postgres").await;
+    }
+}

@@ -260,6 +260,25 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
+    /// GET of a binary download with the kept cookies: status, `Content-Type`, bytes.
+    pub async fn download(&mut self, path: &str) -> (u16, String, Vec<u8>) {
+        let res = self
+            .s
+            .client
+            .get(self.s.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, ct, res.bytes().await.unwrap().to_vec())
+    }
+
     /// GET of a path of the server or of an absolute URL.
     pub async fn get(&mut self, path_or_url: &str) -> Answer {
         let url = if path_or_url.starts_with("http") {
@@ -336,4 +355,41 @@ pub fn input(html: &str, name: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+}
+
+/// The text of a PDF by poppler's `pdftotext`, after `qpdf --check` passed and `pdfinfo` found
+/// it tagged (tools from the `poppler-utils` and `qpdf` packages; `.ci/run` installs them).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let run = |cmd: &str, args: &[&str]| {
+        let out = std::process::Command::new(cmd)
+            .args(args)
+            .arg(&file)
+            .args(if cmd == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{cmd} is missing (apt-get install poppler-utils qpdf): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "{cmd} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run("qpdf", &["--check"]);
+    let info = run("pdfinfo", &[]);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Tagged:") && l.trim_end().ends_with("yes")),
+        "{info}"
+    );
+    run("pdftotext", &["-layout"])
 }

@@ -439,6 +439,50 @@ fn summary_value(e: &Element, value: &Value, uploads: &BTreeMap<String, Upload>)
     }
 }
 
+/// The entered data of `list` as (label, value) lines for a document: a repeated group's
+/// entries are numbered (`Hund 2 – Name des Hundes`), nested groups prefix their label.
+pub fn summary_lines(
+    list: &[&Element],
+    obj: Option<&Value>,
+    uploads: &BTreeMap<String, Upload>,
+    prefix: &str,
+    out: &mut Vec<(String, String)>,
+) {
+    let label_of = |e: &Element| {
+        if prefix.is_empty() {
+            e.label().to_owned()
+        } else {
+            format!("{prefix} – {}", e.label())
+        }
+    };
+    for e in list {
+        if !e.has_data() {
+            continue;
+        }
+        let Some(value) = obj.and_then(|o| o.get(e.id())) else {
+            continue;
+        };
+        match (e, value) {
+            (Element::Group(g), Value::Array(items)) => {
+                let children: Vec<&Element> = g.children.iter().collect();
+                for (i, item) in items.iter().enumerate() {
+                    let p = format!("{} {}", label_of(e), i + 1);
+                    summary_lines(&children, Some(item), uploads, &p, out);
+                }
+            }
+            (Element::Group(g), obj) => {
+                let children: Vec<&Element> = g.children.iter().collect();
+                summary_lines(&children, Some(obj), uploads, &label_of(e), out);
+            }
+            (Element::Field(f), Value::Array(items)) => {
+                let shown: Vec<String> = items.iter().map(|v| display(f, v, uploads)).collect();
+                out.push((label_of(e), shown.join("; ")));
+            }
+            (Element::Field(f), v) => out.push((label_of(e), display(f, v, uploads))),
+        }
+    }
+}
+
 /// A field value as text for people: code labels, Ja/Nein, German dates and numbers.
 pub fn display(f: &Field, v: &Value, uploads: &BTreeMap<String, Upload>) -> String {
     match v {

@@ -8,7 +8,7 @@ use super::{Loaded, load, receipt_token};
 use crate::csrf;
 use crate::html::layout::{Chrome, error_page, page};
 use crate::state::AppState;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// Cookie of an anonymous browser's drafts.
 const DRAFT_COOKIE: &str = "rathaus_antrag";
@@ -250,7 +251,7 @@ fn keep_known(elements: &[Element], data: &Value) -> Value {
 }
 
 /// The top-level elements of a step.
-fn step_elements<'a>(form: &'a Form, step: &Step) -> Vec<&'a Element> {
+pub(super) fn step_elements<'a>(form: &'a Form, step: &Step) -> Vec<&'a Element> {
     step.elements
         .iter()
         .filter_map(|id| form.elements.iter().find(|e| e.id() == id))
@@ -495,6 +496,7 @@ fn render_page(
                     button type="submit" class="zweitrangig" name="aktion" value="speichern" formnovalidate { "Zwischenspeichern" }
                 }
             }
+            script src="/assets/bedingungen.js" defer {}
         },
     );
     let mut res = Html(body.into_string()).into_response();
@@ -973,6 +975,7 @@ pub async fn review(
                     p { a href={ (base) "?schritt=" (i + 1) } { "Angaben zu „" (s.title) "“ ändern" } }
                 }
             }
+            (tax_estimate(&loaded, &data))
             form method="post" action={ (base) "/absenden" } {
                 input type="hidden" name=(csrf::FIELD) value=(token);
                 input type="hidden" name="entwurf" value=(draft.id);
@@ -1001,6 +1004,7 @@ pub struct SubmitForm {
 pub async fn submit(
     State(state): State<AppState>,
     Path((slug, form_id)): Path<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     axum::Form(input): axum::Form<SubmitForm>,
 ) -> Response {
@@ -1045,6 +1049,17 @@ pub async fn submit(
             Err(e) => internal(e),
         };
     };
+    if matches!(who, Filler::Anonymous(..))
+        && let Some(wait) =
+            crate::ratelimit::refused(state.submission_limiter.as_ref(), &headers, peer)
+    {
+        let res = error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Zu viele Anträge",
+            "Von Ihrem Anschluss kamen gerade sehr viele Anträge ohne Servicekonto. Ihre Angaben sind gespeichert: Bitte warten Sie eine Minute und senden Sie dann erneut.",
+        );
+        return crate::ratelimit::with_retry_after(res, wait);
+    }
     let mut data = draft.data.clone();
     posted::prune(&mut data);
     if !errors_of(&loaded.form, &data).is_empty() || draft.form_version != loaded.version.version {
@@ -1099,49 +1114,48 @@ pub struct ReceiptQuery {
     t: Option<String>,
 }
 
-/// The receipt (Eingangsbestätigung): for the sender's account, or with the token of the link.
-pub async fn receipt(
-    State(state): State<AppState>,
-    Path((slug, form_id, id)): Path<(String, String, String)>,
-    Query(q): Query<ReceiptQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let loaded = match load(&state, &slug, &form_id).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
+/// What a receipt shows, loaded after checking access.
+pub(super) struct ReceiptData {
+    pub loaded: Loaded,
+    pub submission: rathaus_storage::forms::Submission,
+    pub form: std::sync::Arc<Form>,
+    pub uploads: BTreeMap<String, Upload>,
+}
+
+/// Loads a receipt for the sender's account, or with the token of the link; else the error page.
+async fn receipt_data(
+    state: &AppState,
+    (slug, form_id, id): (String, String, String),
+    token: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<ReceiptData, Response> {
+    let loaded = load(state, &slug, &form_id).await?;
     let submission = match state.submissions.get(loaded.tenant.id, &id).await {
         Ok(Some(s)) if s.form_id == loaded.record.id => s,
         Ok(_) => {
-            return error_page(
+            return Err(error_page(
                 StatusCode::NOT_FOUND,
                 "Nicht gefunden",
                 "Diese Eingangsbestätigung gibt es nicht.",
-            );
+            ));
         }
-        Err(e) => return internal(e),
+        Err(e) => return Err(internal(e)),
     };
-    let by_token =
-        q.t.as_deref()
-            .is_some_and(|t| super::token_matches(&state, &id, t));
-    let by_account = match crate::identity::current(&state, &headers).await {
+    let by_token = token.is_some_and(|t| super::token_matches(state, &id, t));
+    let by_account = match crate::identity::current(state, headers).await {
         Some((_, account)) => submission.account_id.as_deref() == Some(account.id.as_str()),
         None => false,
     };
     if !by_token && !by_account {
-        return error_page(
+        return Err(error_page(
             StatusCode::FORBIDDEN,
             "Kein Zugriff",
             "Die Eingangsbestätigung ist nur über den Link nach dem Absenden oder im Servicekonto abrufbar.",
-        );
+        ));
     }
-    let form = match state
+    let form = state
         .form_definition(loaded.tenant.id, &loaded.record.id, submission.form_version)
-        .await
-    {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+        .await?;
     let attachments = state
         .submissions
         .attachments(loaded.tenant.id, &submission.id)
@@ -1160,6 +1174,40 @@ pub async fn receipt(
             )
         })
         .collect();
+    Ok(ReceiptData {
+        loaded,
+        submission,
+        form,
+        uploads,
+    })
+}
+
+/// The receipt (Eingangsbestätigung): for the sender's account, or with the token of the link.
+pub async fn receipt(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String, String)>,
+    Query(q): Query<ReceiptQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let ReceiptData {
+        loaded,
+        submission,
+        form,
+        uploads,
+    } = match receipt_data(&state, path, q.t.as_deref(), &headers).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let pdf_link = match &q.t {
+        Some(t) => format!(
+            "/{}/formulare/{}/eingang/{}/pdf?t={t}",
+            loaded.tenant.slug, loaded.record.id, submission.id
+        ),
+        None => format!(
+            "/{}/formulare/{}/eingang/{}/pdf",
+            loaded.tenant.slug, loaded.record.id, submission.id
+        ),
+    };
     let chrome = Chrome::tenant(&loaded.tenant);
     let received = rathaus_core::time::display_de(&submission.created_at);
     let body = page(
@@ -1171,6 +1219,7 @@ pub async fn receipt(
                 p { "Ihr Antrag „" (form.title) "“ ist am " (received) " bei " (loaded.tenant.branding.display_name) " eingegangen." }
                 p { "Aktenzeichen für Rückfragen: " strong { (submission.reference) } }
             }
+            p { a href=(pdf_link) download { "Eingangsbestätigung als PDF herunterladen" } }
             @if let Some(o) = loaded.params.get("dienststelle").and_then(Value::as_str) { p { "Zuständige Stelle: " (o) } }
             h2 { "Ihre Angaben" }
             @for s in form.effective_steps() {
@@ -1179,7 +1228,8 @@ pub async fn receipt(
                     (fields::summary(&step_elements(&form, &s), Some(&submission.data), &uploads))
                 }
             }
-            p { "Bitte bewahren Sie diese Bestätigung auf (Drucken oder als PDF speichern)." }
+            (tax_estimate(&loaded, &submission.data))
+            p { "Bitte bewahren Sie diese Bestätigung auf (als PDF oder ausgedruckt)." }
         },
     );
     let mut res = Html(body.into_string()).into_response();
@@ -1187,3 +1237,71 @@ pub async fn receipt(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
+
+/// The receipt as PDF (tagged, accessible), with the same access as the HTML receipt.
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String, String)>,
+    Query(q): Query<ReceiptQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let data = match receipt_data(&state, path, q.t.as_deref(), &headers).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let doc = super::receipt_pdf::document(&data);
+    let reference = data.submission.reference.clone();
+    match tokio::task::spawn_blocking(move || rathaus_pdf::render(&doc)).await {
+        Ok(Ok(bytes)) => {
+            crate::html::pdf_response(bytes, &format!("Eingangsbestaetigung-{reference}.pdf"))
+        }
+        Ok(Err(e)) => crate::html::internal_error(e),
+        Err(e) => crate::html::internal_error(e),
+    }
+}
+
+/// For the reference service Hundesteuer: the annual tax the entered dogs lead to under the
+/// tenant's rates (parameter `hundesteuer_saetze`). `None` for other forms.
+pub(super) fn tax_of(
+    loaded: &Loaded,
+    data: &Value,
+) -> Option<rathaus_forms::hundesteuer::TaxEstimate> {
+    use rathaus_forms::hundesteuer::{HUNDESTEUER_ID, TaxRates, estimate_tax};
+    if loaded.form.id != HUNDESTEUER_ID {
+        return None;
+    }
+    estimate_tax(data, TaxRates::from_params(&loaded.params)?)
+}
+
+/// [`tax_of`] as a table (empty for other forms).
+fn tax_estimate(loaded: &Loaded, data: &Value) -> maud::Markup {
+    use rathaus_forms::hundesteuer::euro;
+    let Some(e) = tax_of(loaded, data) else {
+        return html! {};
+    };
+    html! {
+        section class="steuer" aria-labelledby="steuer-titel" {
+            h2 id="steuer-titel" { "Voraussichtliche Hundesteuer" }
+            table class="data" {
+                caption { (TAX_CAPTION) " " (loaded.tenant.branding.display_name) }
+                thead { tr { th scope="col" { "Hund" } th scope="col" { "Art" } th scope="col" class="zahl" { "Steuer pro Jahr" } } }
+                tbody {
+                    @for l in &e.lines {
+                        tr {
+                            th scope="row" { (l.name) }
+                            td { (l.kind) @if l.exemption_requested { " (Befreiung beantragt)" } }
+                            td class="zahl" { (euro(l.cents)) }
+                        }
+                    }
+                }
+                tfoot { tr { th scope="row" colspan="2" { "Summe pro Jahr" } td class="zahl" { strong { (euro(e.total_cents)) } } } }
+            }
+            p { (TAX_NOTE) }
+        }
+    }
+}
+
+/// Caption of the tax table (followed by the tenant's name).
+pub(super) const TAX_CAPTION: &str = "Jahresbetrag nach der Hundesteuersatzung von";
+/// What the estimate means.
+pub(super) const TAX_NOTE: &str = "Die Gemeinde setzt die Steuer per Bescheid fest; über eine beantragte Befreiung entscheidet sie dabei.";

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use rathaus_core::Tenant;
-use rathaus_einvoice::model::{Invoice, Party};
 use rathaus_storage::einvoices::{EinvoiceError, STATUSES, StoredInvoice};
 use serde::Deserialize;
 
@@ -130,95 +129,6 @@ pub async fn list(
     Html(body.into_string()).into_response()
 }
 
-fn party(title: &str, p: &Party) -> Markup {
-    html! {
-        section {
-            h3 { (title) }
-            dl class="kopfdaten" {
-                dt { "Name" } dd { (p.name.as_deref().unwrap_or("–")) }
-                @if let Some(v) = &p.vat_id { dt { "USt-IdNr." } dd { (v) } }
-                dt { "Anschrift" } dd {
-                    (p.street.as_deref().unwrap_or("")) " " (p.post_code.as_deref().unwrap_or("")) " "
-                    (p.city.as_deref().unwrap_or("")) " " (p.country.as_deref().unwrap_or(""))
-                }
-                @if let Some(c) = &p.contact_name { dt { "Kontakt" } dd { (c) } }
-                @if let Some(c) = &p.contact_email { dt { "E-Mail" } dd { (c) } }
-                @if let Some(c) = &p.contact_phone { dt { "Telefon" } dd { (c) } }
-            }
-        }
-    }
-}
-
-fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
-    v.as_ref()
-        .map_or_else(|| "–".to_owned(), ToString::to_string)
-}
-
-/// The readable view of the semantic model.
-fn invoice_view(m: &Invoice) -> Markup {
-    let cur = m.currency.clone().unwrap_or_default();
-    html! {
-        h2 { "Rechnung" }
-        dl class="kopfdaten" {
-            dt { "Rechnungsnummer (BT-1)" } dd { (opt(&m.number)) }
-            dt { "Rechnungsdatum (BT-2)" } dd { (opt(&m.issue_date)) }
-            dt { "Fällig am (BT-9)" } dd { (opt(&m.due_date)) }
-            dt { "Leitweg-ID (BT-10)" } dd { (opt(&m.buyer_reference)) }
-            dt { "Währung (BT-5)" } dd { (opt(&m.currency)) }
-        }
-        (party("Rechnungssteller (Verkäufer)", &m.seller))
-        (party("Rechnungsempfänger (Käufer)", &m.buyer))
-        h2 { "Positionen" }
-        table class="data" {
-            caption { "Rechnungspositionen" }
-            thead { tr {
-                th scope="col" { "Nr." } th scope="col" { "Bezeichnung" } th scope="col" { "Menge" }
-                th scope="col" { "Einzelpreis netto" } th scope="col" { "USt." } th scope="col" { "Betrag netto" }
-            } }
-            tbody {
-                @for l in &m.lines {
-                    tr {
-                        th scope="row" { (opt(&l.id)) }
-                        td { (opt(&l.item_name)) }
-                        td { (opt(&l.quantity)) " " (l.unit.as_deref().unwrap_or("")) }
-                        td { (opt(&l.net_price)) }
-                        td { (l.vat_category.as_deref().unwrap_or("")) " " (l.vat_rate.map(|r| format!("{r} %")).unwrap_or_default()) }
-                        td { (opt(&l.net_amount)) " " (cur) }
-                    }
-                }
-            }
-        }
-        h2 { "Umsatzsteuer" }
-        table class="data" {
-            caption { "Aufschlüsselung der Umsatzsteuer" }
-            thead { tr { th scope="col" { "Kategorie" } th scope="col" { "Satz" } th scope="col" { "Bemessungsgrundlage" } th scope="col" { "Steuerbetrag" } } }
-            tbody {
-                @for v in &m.vat_breakdown {
-                    tr {
-                        th scope="row" { (opt(&v.category)) }
-                        td { (v.rate.map(|r| format!("{r} %")).unwrap_or_default()) }
-                        td { (opt(&v.taxable)) " " (cur) }
-                        td { (opt(&v.tax)) " " (cur) }
-                    }
-                }
-            }
-        }
-        h2 { "Summen" }
-        dl class="kopfdaten" {
-            dt { "Summe der Positionen (BT-106)" } dd { (opt(&m.totals.line_net)) " " (cur) }
-            dt { "Gesamtbetrag ohne USt. (BT-109)" } dd { (opt(&m.totals.without_vat)) " " (cur) }
-            dt { "Umsatzsteuer (BT-110)" } dd { (opt(&m.totals.vat)) " " (cur) }
-            dt { "Gesamtbetrag mit USt. (BT-112)" } dd { (opt(&m.totals.with_vat)) " " (cur) }
-            dt { "Zahlbetrag (BT-115)" } dd { strong { (opt(&m.totals.payable)) " " (cur) } }
-        }
-        h2 { "Zahlung" }
-        dl class="kopfdaten" {
-            dt { "Zahlungsart (BT-81)" } dd { (opt(&m.payment_means)) }
-            dt { "IBAN (BT-84)" } dd { (opt(&m.payment_account)) }
-        }
-    }
-}
-
 fn report_view(report: &rathaus_einvoice::Report) -> Markup {
     html! {
         @if report.valid {
@@ -332,7 +242,10 @@ pub async fn detail(
                 }
             }
             @match &model {
-                Some(m) => (invoice_view(m)),
+                Some(m) => {
+                    p { a href={ (action) "/pdf" } download { "Rechnung als PDF herunterladen" } }
+                    (super::einvoice_view::html(&m.view()))
+                }
                 None => p { "Die Rechnung ist nicht als EN-16931-Modell lesbar." },
             }
             h2 { "Prüfbericht" }
@@ -543,4 +456,79 @@ pub async fn upload(
         }
     };
     with_cookie(upload_page(&tenant, &token, Some(result)), set_cookie)
+}
+
+/// The readable view of an invoice as a tagged PDF (staff with read access).
+pub async fn pdf(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    SignedIn(_, account): SignedIn,
+) -> Response {
+    let (tenant, _, _) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let inv = match state.einvoices.get(tenant.id, &id).await {
+        Ok(i) => i,
+        Err(EinvoiceError::NotFound(_)) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Nicht gefunden",
+                "Diese Rechnung gibt es hier nicht.",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let Some(model) = load_model(&state, &inv).await.ok().flatten() else {
+        return error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Nicht lesbar",
+            "Die Rechnung ist nicht als EN-16931-Modell lesbar; das Original bleibt abrufbar.",
+        );
+    };
+    let title = format!("Rechnung {}", inv.invoice_number);
+    let heading = vec![
+        ("Status".to_owned(), status_label(&inv.status).to_owned()),
+        (
+            "Eingang".to_owned(),
+            rathaus_core::time::display_de(&inv.received_at),
+        ),
+        (
+            "Empfänger".to_owned(),
+            format!("{}, {}", tenant.branding.display_name, inv.office),
+        ),
+        ("SHA-256 des Originals".to_owned(), inv.sha256.clone()),
+    ];
+    let doc = super::einvoice_view::document(
+        &model.view(),
+        &title,
+        &tenant.branding.display_name,
+        heading,
+    );
+    let file = format!("Rechnung-{}.pdf", sanitize_file_name(&inv.invoice_number));
+    match tokio::task::spawn_blocking(move || rathaus_pdf::render(&doc)).await {
+        Ok(Ok(bytes)) => crate::html::pdf_response(bytes, &file),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
+}
+
+/// A file name from an invoice number: letters, digits, `-` and `_`, at most 60 characters.
+fn sanitize_file_name(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    if cleaned.is_empty() {
+        "ohne-Nummer".into()
+    } else {
+        cleaned
+    }
 }

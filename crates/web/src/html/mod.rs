@@ -3,6 +3,7 @@
 mod accessibility;
 pub(crate) mod backoffice;
 mod dashboard;
+mod einvoice_view;
 mod einvoices;
 pub mod layout;
 mod services;
@@ -49,6 +50,10 @@ pub fn router() -> Router<AppState> {
             "/{slug}/verwaltung/rechnungen/{id}",
             get(einvoices::detail).post(einvoices::step),
         )
+        .route(
+            "/{slug}/verwaltung/rechnungen/{id}/pdf",
+            get(einvoices::pdf),
+        )
         .route("/{slug}/logo", get(start::logo))
         .route(
             "/{slug}/barrierefreiheit",
@@ -73,6 +78,23 @@ pub(crate) fn internal_error(e: impl std::fmt::Display) -> Response {
         "Technischer Fehler",
         "Die Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.",
     )
+}
+
+/// A PDF download (`attachment` with `file_name`, never cached).
+pub(crate) fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
 }
 
 /// Loads a tenant for a page, or renders the 404 / 500 page.
