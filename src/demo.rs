@@ -232,6 +232,65 @@ pub async fn seed_catalog(db: &Db, configured: Option<&Path>) -> Result<()> {
 pub const DEMO_EMAIL: &str = "erika.mustermann@example.org";
 /// A clerk of Köln (staff member `sachbearbeitung`, role Sachbearbeitung), same password.
 pub const DEMO_STAFF_EMAIL: &str = "sachbearbeitung.koeln@example.org";
+/// Demo staff of Köln: (e-mail, given name, login, Organisationseinheit, role), password
+/// [`DEMO_PASSWORD`].
+const DEMO_STAFF: &[(&str, &str, &str, &str, rathaus_core::staff::Role)] = &[
+    (
+        DEMO_STAFF_EMAIL,
+        "Sabine",
+        "sachbearbeitung",
+        "Bürgeramt",
+        rathaus_core::staff::Role::Sachbearbeitung,
+    ),
+    (
+        "redaktion.koeln@example.org",
+        "Rainer",
+        "redaktion",
+        "Online-Redaktion",
+        rathaus_core::staff::Role::Redaktion,
+    ),
+];
+
+/// A staff member of Köln with a Servicekonto login, unless the e-mail exists already.
+async fn seed_staff(
+    provider: &rathaus_identity::provider::Provider,
+    email: &str,
+    given_name: &str,
+    login: &str,
+    office: &str,
+    role: rathaus_core::staff::Role,
+) -> Result<()> {
+    use rathaus_identity::accounts::{AccountKind, NewAccount, Profile};
+    let actor = "system:demo";
+    if provider.accounts.by_email(email).await?.is_some() {
+        return Ok(());
+    }
+    let account = provider
+        .accounts
+        .create(
+            &NewAccount {
+                kind: AccountKind::Person,
+                email: email.into(),
+                password_hash: Some(provider.hasher().hash(DEMO_PASSWORD)?),
+                profile: Profile {
+                    given_name: Some(given_name.into()),
+                    family_name: Some("Muster (Demo)".into()),
+                    ..Profile::default()
+                },
+                email_verified: true,
+            },
+            actor,
+        )
+        .await?;
+    let db = provider.accounts.db().clone();
+    let koeln = rathaus_storage::tenants::TenantStore::new(db.clone())
+        .get("koeln")
+        .await?;
+    rathaus_storage::staff::StaffStore::new(db)
+        .link_account(koeln.id, login, office, role, &account.id, actor)
+        .await?;
+    Ok(())
+}
 /// The demo password.
 pub const DEMO_PASSWORD: &str = "Demo-Passwort-1";
 
@@ -287,43 +346,9 @@ pub async fn seed_identity(provider: &rathaus_identity::provider::Provider) -> R
             .add_member(&company.id, &erika.id, "admin", actor)
             .await?;
     }
-    // A clerk of Köln for the back office (/koeln/verwaltung).
-    if provider
-        .accounts
-        .by_email(DEMO_STAFF_EMAIL)
-        .await?
-        .is_none()
-    {
-        let clerk = provider
-            .accounts
-            .create(
-                &NewAccount {
-                    kind: AccountKind::Person,
-                    email: DEMO_STAFF_EMAIL.into(),
-                    password_hash: Some(provider.hasher().hash(DEMO_PASSWORD)?),
-                    profile: Profile {
-                        given_name: Some("Sabine".into()),
-                        family_name: Some("Sachbearbeiterin".into()),
-                        ..Profile::default()
-                    },
-                    email_verified: true,
-                },
-                actor,
-            )
-            .await?;
-        let koeln = rathaus_storage::tenants::TenantStore::new(provider.accounts.db().clone())
-            .get("koeln")
-            .await?;
-        rathaus_storage::staff::StaffStore::new(provider.accounts.db().clone())
-            .link_account(
-                koeln.id,
-                "sachbearbeitung",
-                "Bürgeramt",
-                rathaus_core::staff::Role::Sachbearbeitung,
-                &clerk.id,
-                actor,
-            )
-            .await?;
+    // Staff of Köln for the back office (/koeln/verwaltung): a clerk and an editor of forms.
+    for (email, given, login, office, role) in DEMO_STAFF {
+        seed_staff(provider, email, given, login, office, *role).await?;
     }
     let scopes = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
     let clients = [

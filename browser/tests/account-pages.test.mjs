@@ -8,6 +8,7 @@ import { checkA11y, formatViolations } from '../lib/browser.mjs';
 import { DEMO, submitLogin } from '../lib/oidc.mjs';
 
 const CLERK = { email: 'sachbearbeitung.koeln@example.org', password: 'Demo-Passwort-1' };
+const EDITOR = { email: 'redaktion.koeln@example.org', password: 'Demo-Passwort-1' };
 
 async function loggedIn(ctx, who, path) {
   const page = await ctx.browser.newPage();
@@ -60,6 +61,50 @@ describe('Pages behind the login (axe-core)', () => {
       await page.getByRole('alert').waitFor();
       assert.equal(await page.getByLabel('Fälle pro Jahr').inputValue(), 'viele');
       await expectNoViolations(page, '/koeln/verwaltung with an error');
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('form builder of Köln (Redaktion): list, editor, a field with a condition, preview, publish', async () => {
+    const page = await loggedIn(ctx, EDITOR, '/koeln/verwaltung/formulare');
+    /** Clicks a submit button and waits for the page it leads to. */
+    const submit = async (name) => {
+      const before = page.url();
+      await Promise.all([page.waitForURL((u) => u.href !== before), page.getByRole('button', { name, exact: true }).click()]);
+    };
+    try {
+      await expectNoViolations(page, '/koeln/verwaltung/formulare');
+      await page.getByLabel('Titel des Formulars').fill('Sondernutzung Straßenfest');
+      await submit('Neues Formular anlegen');
+      assert.match(page.url(), /meldung=angelegt/);
+      await expectNoViolations(page, 'editor of a new form');
+      // A yes/no field, and a text field shown only when it is "ja".
+      await page.getByLabel('Art', { exact: true }).selectOption({ label: 'Ja/Nein' });
+      await page.getByLabel('Bezeichnung', { exact: true }).fill('Mit Ausschank');
+      await submit('Hinzufügen');
+      await expectNoViolations(page, 'editor after adding a field');
+      await page.getByLabel('Art', { exact: true }).selectOption({ label: 'Text (einzeilig)' });
+      await page.getByLabel('Bezeichnung', { exact: true }).fill('Art der Getränke');
+      await submit('Hinzufügen');
+      assert.match(page.url(), /element=/);
+      await expectNoViolations(page, 'element editor');
+      await page.getByLabel('Feld derselben Ebene').selectOption({ label: /^Mit Ausschank/ });
+      await page.getByLabel('… diesen Wert hat').fill('ja');
+      await submit('Element speichern');
+      // An invalid edit is shown with its error and the input kept.
+      await page.getByLabel('Bezeichnung (wie sie Bürgerinnen und Bürger sehen)').fill('');
+      await submit('Element speichern');
+      await page.getByRole('alert').first().waitFor();
+      await expectNoViolations(page, 'element editor with an error');
+      const editor = page.url().replace(/[?#].*$/, '');
+      await page.goto(`${editor}/vorschau`);
+      assert.match(await page.locator('main').innerText(), /Nur auszufüllen, wenn „Mit Ausschank“ = „Ja“/);
+      await expectNoViolations(page, 'preview');
+      await page.goto(editor);
+      await submit('Veröffentlichen');
+      assert.match(page.url(), /meldung=veroeffentlicht/);
+      await expectNoViolations(page, 'editor after publishing');
     } finally {
       await page.close();
     }

@@ -69,7 +69,15 @@ describe('Online forms (browser, axe-core)', () => {
       await page.getByLabel('Rasse').selectOption({ label: 'Labrador Retriever' });
       await page.getByLabel('Wurfdatum').fill('2021-04-01');
       await page.getByLabel('Transpondernummer').fill('276098106543210');
-      await page.getByRole('group', { name: 'Art des Hundes für die Steuer' }).getByRole('radio').first().check();
+      // Conditions are progressively enhanced: the proof for dangerous dogs appears only for them.
+      const proof = page.getByLabel('Nachweis Wesenstest');
+      assert.equal(await proof.isVisible(), false, 'hidden until the condition is met');
+      const kinds = page.getByRole('group', { name: 'Art des Hundes für die Steuer' });
+      await kinds.getByLabel('Gefährlicher Hund (Listenhund)').check();
+      await proof.waitFor({ state: 'visible' });
+      assert.equal(await proof.isDisabled(), false);
+      await kinds.getByRole('radio').first().check();
+      await proof.waitFor({ state: 'hidden' });
       await page.getByLabel('Gehalten seit').fill('2024-06-01');
       await page.getByRole('group', { name: 'Steuerbefreiung beantragt' }).getByLabel('Nein').check();
       await page.getByLabel('Nachweis Haftpflichtversicherung').setInputFiles({
@@ -85,6 +93,9 @@ describe('Online forms (browser, axe-core)', () => {
 
       await expectNoViolations(page, 'summary');
       assert.match(await page.locator('main').innerText(), /Bello[\s\S]*haftpflicht\.pdf/);
+      // The dog tax under Köln's rates.
+      const tax = page.getByRole('table', { name: /Jahresbetrag nach der Hundesteuersatzung/ });
+      assert.match(await tax.innerText(), /Bello[\s\S]*Ersthund[\s\S]*\d+,\d\d €/);
       await Promise.all([page.waitForURL(/\/eingang\//), page.getByRole('button', { name: 'Verbindlich absenden' }).click()]);
       await page.getByRole('heading', { name: 'Eingangsbestätigung' }).waitFor();
       assert.match(await page.getByRole('status').innerText(), /A-\d{8}-[0-9A-Z]{6}/);
