@@ -98,8 +98,8 @@ async fn citizen_journey(s: &Server) {
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         audit_count(s, "account.create").await,
-        4,
-        "demo citizen, demo company, demo clerk, Max"
+        5,
+        "demo citizen, demo company, demo clerk, demo editor, Max"
     );
 
     // Before confirming, the login is refused; the mailed link confirms once.
