@@ -89,7 +89,8 @@ describe('Pages behind the login (axe-core)', () => {
       await submit('Hinzufügen');
       assert.match(page.url(), /element=/);
       await expectNoViolations(page, 'element editor');
-      await page.getByLabel('Feld derselben Ebene').selectOption({ label: /^Mit Ausschank/ });
+      const condition = page.getByLabel('Feld derselben Ebene');
+      await condition.selectOption(await condition.locator('option', { hasText: 'Mit Ausschank' }).getAttribute('value'));
       await page.getByLabel('… diesen Wert hat').fill('ja');
       await submit('Element speichern');
       // An invalid edit is shown with its error and the input kept.
