@@ -22,6 +22,7 @@ use crate::model::ServiceDoc;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use tantivy::query::{
     BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery,
@@ -98,6 +99,8 @@ pub struct SearchIndex {
     /// The whole words of the names with their services (for prefix and typo matching).
     vocabulary: Vocabulary,
     cache: MatchCache,
+    /// Whether [`MatchCache`] is used (see [`SearchIndex::set_match_cache`]).
+    caching: AtomicBool,
 }
 
 /// One hit.
@@ -645,6 +648,7 @@ impl SearchIndex {
             synonyms,
             name_words,
             cache: MatchCache::default(),
+            caching: AtomicBool::new(true),
         })
     }
 
@@ -656,6 +660,15 @@ impl SearchIndex {
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
+    }
+
+    /// Turns the cache of word matches on (the default) or off, and empties it. Without the cache
+    /// every search works out all its words again (same answers, more work): for measuring what
+    /// a search costs when none of its words was searched before.
+    #[doc(hidden)]
+    pub fn set_match_cache(&self, enabled: bool) {
+        self.caching.store(enabled, Ordering::Relaxed);
+        *self.cache.0.write().unwrap_or_else(PoisonError::into_inner) = Generations::default();
     }
 
     /// Adds the scores of `q` (run by tantivy) to `dense`.
@@ -680,6 +693,9 @@ impl SearchIndex {
         key: &str,
         compute: impl FnOnce() -> Result<Vec<(u32, f32)>, SearchError>,
     ) -> Result<Matches, SearchError> {
+        if !self.caching.load(Ordering::Relaxed) {
+            return Ok(compute()?.into());
+        }
         if let Some(m) = self.cache.get(kind, key) {
             return Ok(m);
         }
