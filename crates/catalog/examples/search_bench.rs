@@ -7,6 +7,11 @@
 //! cargo run --release -p rathaus-catalog --example search_bench -- --searches 400000 --kv /tmp/kv.txt
 //! ```
 //!
+//! Output: with `--no-cache` the table has one more row ("Cache of word matches … off") and
+//! `--kv` writes `match_cache=off` (else `on`). Last result of `--no-cache` (callgrind, which does
+//! not depend on the load): a search whose words are all worked out costs 1.48 M instructions
+//! (1.98 M before the BM25 terms were read straight from the postings); with the cache warm 0.034 M.
+//!
 //! Options (all optional): `--data DIR` (catalogue CSVs), `--queries FILE`, `--labels FILE`
 //! (relevance labels, `benches/data/search_relevance.tsv`), `--tenants N` (400), `--threads N` (2),
 //! `--searches N` (searches in the throughput run, 200000), `--latency-rounds N` (rounds over all
