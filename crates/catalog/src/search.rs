@@ -8,7 +8,9 @@
 //! three ways with different weights; the name counts most, then the OZG-Leistung, Lebenslage and
 //! Themenfeld, then the legal basis.
 //!
-//! How a search stays fast: tantivy scores the stems and trigrams (BM25). The whole words of the
+//! How a search stays fast: the stems and trigrams are scored with tantivy's BM25, read straight
+//! from its postings (`TermScores`: the same scores as tantivy's term and boolean queries, without
+//! building queries, weights and scorers for every word). The whole words of the
 //! names are a sorted vocabulary of their own (`Vocabulary`): a prefix is a binary search, and
 //! typos (Damerau–Levenshtein distance 1 or 2, as tantivy's `FuzzyTermQuery` counts them) are a
 //! walk over the sorted words that shares the work for a common beginning and skips every word of
@@ -22,10 +24,12 @@ use crate::model::ServiceDoc;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use tantivy::query::{
-    BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery,
-};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::query::Bm25StatisticsProvider;
+use tantivy::query::{BoostQuery, EnableScoring, PhraseQuery, Query};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
@@ -33,7 +37,7 @@ use tantivy::tokenizer::{
     Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
     TokenStream,
 };
-use tantivy::{Index, IndexReader, TantivyDocument, Term};
+use tantivy::{DocSet, Index, InvertedIndexReader, Searcher, TERMINATED, TantivyDocument, Term};
 use thiserror::Error;
 
 /// Longest query that is considered (longer input is cut, never refused).
@@ -87,8 +91,9 @@ struct Fields {
 
 /// A searchable, immutable snapshot of one catalogue.
 pub struct SearchIndex {
-    reader: IndexReader,
     fields: Fields,
+    /// BM25 of single terms, read straight from the postings.
+    bm25: TermScores,
     stemmer: TextAnalyzer,
     trigrams: TextAnalyzer,
     docs: Vec<ServiceDoc>,
@@ -98,6 +103,8 @@ pub struct SearchIndex {
     /// The whole words of the names with their services (for prefix and typo matching).
     vocabulary: Vocabulary,
     cache: MatchCache,
+    /// Whether [`MatchCache`] is used (see [`SearchIndex::set_match_cache`]).
+    caching: AtomicBool,
 }
 
 /// One hit.
@@ -374,30 +381,61 @@ impl Vocabulary {
     }
 }
 
-/// Scores per service while a word's matches are put together (not on the search path).
+/// Scores per service while a word's matches are put together (not on the search path, but on
+/// every search whose words are not cached). The per-service arrays are kept between uses in a
+/// per-thread pool and tagged with a number per use, so a use neither allocates nor clears them;
+/// only the services it touches are visited again.
 struct Dense {
+    slots: DenseSlots,
+    n: usize,
+}
+
+#[derive(Default)]
+struct DenseSlots {
     score: Vec<f32>,
-    hit: Vec<bool>,
+    /// Equal to `round`: the service has a score in this use.
+    hit: Vec<u32>,
     /// The part that last counted a service (a part counts once per service).
     part: Vec<u32>,
+    round: u32,
     parts: u32,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    /// Idle [`DenseSlots`]; more than one when a word's matches are put together inside another's.
+    static DENSE_POOL: RefCell<Vec<DenseSlots>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Dense {
     fn new(n: usize) -> Self {
-        Self {
-            score: vec![0.0; n],
-            hit: vec![false; n],
-            part: vec![0; n],
-            parts: 0,
+        let mut slots = DENSE_POOL.with_borrow_mut(Vec::pop).unwrap_or_default();
+        if slots.score.len() < n {
+            slots.score.resize(n, 0.0);
+            slots.hit.resize(n, 0);
+            slots.part.resize(n, 0);
         }
+        if slots.round == u32::MAX || slots.parts > u32::MAX - (1 << 16) {
+            slots.hit.fill(0);
+            slots.part.fill(0);
+            (slots.round, slots.parts) = (0, 0);
+        }
+        slots.round += 1;
+        slots.touched.clear();
+        Self { slots, n }
     }
 
     fn add(&mut self, i: usize, score: f32) {
-        if let (Some(s), Some(h)) = (self.score.get_mut(i), self.hit.get_mut(i)) {
-            *s += score;
-            *h = true;
+        let s = &mut self.slots;
+        if i >= self.n {
+            return;
         }
+        if s.hit[i] != s.round {
+            s.hit[i] = s.round;
+            s.score[i] = 0.0;
+            s.touched.push(i as u32);
+        }
+        s.score[i] += score;
     }
 
     fn add_matches(&mut self, matches: &[(u32, f32)], weight: f32) {
@@ -413,26 +451,265 @@ impl Dense {
         words: impl IntoIterator<Item = usize>,
         score: f32,
     ) {
-        self.parts += 1;
+        self.slots.parts += 1;
+        let part = self.slots.parts;
         for k in words {
             for &i in vocabulary.services[k].iter() {
                 let i = i as usize;
-                if self.part[i] != self.parts {
-                    self.part[i] = self.parts;
+                if i < self.n && self.slots.part[i] != part {
+                    self.slots.part[i] = part;
                     self.add(i, score);
                 }
             }
         }
     }
 
-    fn into_vec(self) -> Vec<(u32, f32)> {
-        self.hit
+    /// The services with a score, by service number.
+    fn into_vec(mut self) -> Vec<(u32, f32)> {
+        let s = &mut self.slots;
+        s.touched.sort_unstable();
+        s.touched
             .iter()
-            .zip(&self.score)
-            .enumerate()
-            .filter(|(_, (hit, _))| **hit)
-            .map(|(i, (_, score))| (i as u32, *score))
+            .map(|&i| (i, s.score[i as usize]))
             .collect()
+    }
+}
+
+impl Drop for Dense {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        DENSE_POOL.with_borrow_mut(|pool| pool.push(slots));
+    }
+}
+
+/// Scores single terms as tantivy's `TermQuery` (BM25) does, with the same arithmetic in the same
+/// order, but read straight from the postings: building tantivy's queries, weights and scorers for
+/// the few short posting lists of one word cost more than reading them.
+struct TermScores {
+    /// The index's only generation (it is never changed after the build).
+    searcher: Searcher,
+    num_docs: u64,
+    /// Per segment: the service number of each document.
+    services: Vec<Vec<u32>>,
+    fields: Vec<ScoredField>,
+}
+
+/// A field that [`TermScores`] scores.
+struct ScoredField {
+    field: Field,
+    /// BM25's length normalisation `k1 (1 − b + b · len / average len)` by field-norm id, as
+    /// tantivy's `Bm25Weight` caches it.
+    norm: Box<[f32; 256]>,
+    /// Per segment.
+    inverted: Vec<Arc<InvertedIndexReader>>,
+    fieldnorms: Vec<FieldNormReader>,
+}
+
+/// A term's BM25 weight and its entry in each segment (`None`: not in that segment).
+type WeightedTerm = (f32, Vec<Option<TermInfo>>);
+
+/// tantivy's BM25 parameters.
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
+
+impl TermScores {
+    fn new(searcher: Searcher, fields: [Field; 4]) -> Result<Self, SearchError> {
+        let num_docs = Bm25StatisticsProvider::total_num_docs(&searcher)?;
+        let mut services = Vec::new();
+        for segment in searcher.segment_readers() {
+            let ids = segment.fast_fields().u64("id")?;
+            services.push(
+                (0..segment.max_doc())
+                    .map(|doc| ids.first(doc).map_or(u32::MAX, |i| i as u32))
+                    .collect(),
+            );
+        }
+        let fields = fields
+            .into_iter()
+            .map(|field| {
+                let tokens = Bm25StatisticsProvider::total_num_tokens(&searcher, field)?;
+                let average = tokens as f32 / num_docs as f32;
+                let mut norm = Box::new([0.0; 256]);
+                for (id, n) in norm.iter_mut().enumerate() {
+                    let length = FieldNormReader::id_to_fieldnorm(id as u8);
+                    *n = BM25_K1 * (1.0 - BM25_B + BM25_B * length as f32 / average);
+                }
+                let mut inverted = Vec::new();
+                let mut fieldnorms = Vec::new();
+                for segment in searcher.segment_readers() {
+                    inverted.push(segment.inverted_index(field)?);
+                    fieldnorms.push(
+                        segment
+                            .fieldnorms_readers()
+                            .get_field(field)?
+                            .unwrap_or_else(|| FieldNormReader::constant(segment.max_doc(), 1)),
+                    );
+                }
+                Ok(ScoredField {
+                    field,
+                    norm,
+                    inverted,
+                    fieldnorms,
+                })
+            })
+            .collect::<Result<_, SearchError>>()?;
+        Ok(Self {
+            searcher,
+            num_docs,
+            services,
+            fields,
+        })
+    }
+
+    /// The BM25 weight of `text` in field `field` (a position in the fields given to
+    /// [`TermScores::new`]) boosted by `boost`, as tantivy's `Bm25Weight` works it out, with the
+    /// term's entry per segment; `None` if no document contains it.
+    fn term(
+        &self,
+        field: usize,
+        text: &str,
+        boost: f32,
+    ) -> Result<Option<WeightedTerm>, SearchError> {
+        let sf = &self.fields[field];
+        let term = Term::from_field_text(sf.field, text);
+        let mut infos = Vec::with_capacity(sf.inverted.len());
+        let mut doc_freq = 0u64;
+        for inverted in &sf.inverted {
+            let info = inverted
+                .get_term_info(&term)
+                .map_err(tantivy::TantivyError::from)?;
+            doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+            infos.push(info);
+        }
+        if doc_freq == 0 {
+            return Ok(None);
+        }
+        // tantivy's `idf` and `Bm25Weight::boost_by`.
+        let x = ((self.num_docs - doc_freq) as f32 + 0.5) / (doc_freq as f32 + 0.5);
+        let mut weight = (1.0 + x).ln() * (1.0 + BM25_K1);
+        if boost != 1.0 {
+            weight *= boost;
+        }
+        Ok(Some((weight, infos)))
+    }
+
+    /// The postings of a term in one segment, with term frequencies if `freqs` (else each counts 1).
+    fn postings(
+        &self,
+        field: usize,
+        segment: usize,
+        info: &TermInfo,
+        freqs: bool,
+    ) -> Result<SegmentPostings, SearchError> {
+        let option = if freqs {
+            IndexRecordOption::WithFreqs
+        } else {
+            IndexRecordOption::Basic
+        };
+        Ok(self.fields[field].inverted[segment]
+            .read_postings_from_terminfo(info, option)
+            .map_err(tantivy::TantivyError::from)?)
+    }
+
+    /// tantivy's `Bm25Weight::score` of a document.
+    fn score(&self, field: usize, segment: usize, weight: f32, doc: u32, tf: u32) -> f32 {
+        let sf = &self.fields[field];
+        let tf = tf as f32;
+        let norm = sf.norm[sf.fieldnorms[segment].fieldnorm_id(doc) as usize];
+        weight * (tf / (tf + norm))
+    }
+
+    /// Calls `f(service, score)` for every service whose field `field` contains `text`, in segment
+    /// and document order, with the BM25 score of a `TermQuery` (`IndexRecordOption::WithFreqs`)
+    /// boosted by `boost`.
+    fn for_each(
+        &self,
+        field: usize,
+        text: &str,
+        boost: f32,
+        mut f: impl FnMut(u32, f32),
+    ) -> Result<(), SearchError> {
+        let Some((weight, infos)) = self.term(field, text, boost)? else {
+            return Ok(());
+        };
+        for (s, info) in infos.iter().enumerate() {
+            let Some(info) = info else { continue };
+            let mut postings = self.postings(field, s, info, true)?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let score = self.score(field, s, weight, doc, postings.term_freq());
+                if let Some(&service) = self.services[s].get(doc as usize) {
+                    f(service, score);
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f(service, score)` for every service whose field `field` contains all of `texts`,
+    /// with the score of a tantivy `BooleanQuery` of `TermQuery`s (`IndexRecordOption::Basic`)
+    /// that must all match, boosted by `boost`: the scores are added as tantivy's `Intersection`
+    /// adds them (the two terms of fewest documents first, of equal numbers the earlier, then the
+    /// others in that order). Only the blocks of postings around candidates are read.
+    fn for_each_of_all(
+        &self,
+        field: usize,
+        texts: &[String],
+        boost: f32,
+        mut f: impl FnMut(u32, f32),
+    ) -> Result<(), SearchError> {
+        let mut terms = Vec::with_capacity(texts.len());
+        for text in texts {
+            match self.term(field, text, boost)? {
+                Some(term) => terms.push(term),
+                None => return Ok(()),
+            }
+        }
+        if terms.is_empty() {
+            return Ok(());
+        }
+        for s in 0..self.services.len() {
+            // (documents in this segment, weight, postings), by number of documents.
+            let mut lists = Vec::with_capacity(terms.len());
+            for (weight, infos) in &terms {
+                let Some(info) = &infos[s] else { break };
+                lists.push((
+                    info.doc_freq,
+                    *weight,
+                    self.postings(field, s, info, false)?,
+                ));
+            }
+            if lists.len() < terms.len() {
+                continue;
+            }
+            lists.sort_by_key(|l| l.0);
+            let mut doc = lists[0].2.doc();
+            'candidates: while doc != TERMINATED {
+                for l in &mut lists[1..] {
+                    let at = if l.2.doc() < doc {
+                        l.2.seek(doc)
+                    } else {
+                        l.2.doc()
+                    };
+                    if at > doc {
+                        doc = lists[0].2.seek(at);
+                        continue 'candidates;
+                    }
+                }
+                let mut scores = lists.iter().map(|l| self.score(field, s, l.1, doc, 1));
+                let left = scores.next().unwrap_or(0.0);
+                let score = match scores.next() {
+                    None => left,
+                    Some(right) => left + right + scores.sum::<f32>(),
+                };
+                if let Some(&service) = self.services[s].get(doc as usize) {
+                    f(service, score);
+                }
+                doc = lists[0].2.advance();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -618,6 +895,10 @@ impl SearchIndex {
         }
         writer.commit()?;
         let reader = index.reader()?;
+        let bm25 = TermScores::new(
+            reader.searcher(),
+            [fields.stem[0], fields.stem[1], fields.stem[2], fields.gram],
+        )?;
         let synonyms = SYNONYMS
             .lines()
             .filter(|l| !l.trim_start().starts_with('#'))
@@ -636,8 +917,8 @@ impl SearchIndex {
         name_words.sort_unstable();
         name_words.dedup();
         Ok(Self {
-            reader,
             fields,
+            bm25,
             stemmer: analyzer_stem(),
             trigrams: analyzer_gram(),
             vocabulary: Vocabulary::build(&docs),
@@ -645,6 +926,7 @@ impl SearchIndex {
             synonyms,
             name_words,
             cache: MatchCache::default(),
+            caching: AtomicBool::new(true),
         })
     }
 
@@ -658,10 +940,19 @@ impl SearchIndex {
         self.docs.is_empty()
     }
 
+    /// Turns the cache of word matches on (the default) or off, and empties it. Without the cache
+    /// every search works out all its words again (same answers, more work): for measuring what
+    /// a search costs when none of its words was searched before.
+    #[doc(hidden)]
+    pub fn set_match_cache(&self, enabled: bool) {
+        self.caching.store(enabled, Ordering::Relaxed);
+        *self.cache.0.write().unwrap_or_else(PoisonError::into_inner) = Generations::default();
+    }
+
     /// Adds the scores of `q` (run by tantivy) to `dense`.
     fn score_into(&self, q: &dyn Query, dense: &mut Dense) -> Result<(), SearchError> {
-        let searcher = self.reader.searcher();
-        let weight = q.weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let searcher = &self.bm25.searcher;
+        let weight = q.weight(EnableScoring::enabled_from_searcher(searcher))?;
         for segment in searcher.segment_readers() {
             let ids = segment.fast_fields().u64("id")?;
             weight.for_each(segment, &mut |doc, score| {
@@ -680,6 +971,9 @@ impl SearchIndex {
         key: &str,
         compute: impl FnOnce() -> Result<Vec<(u32, f32)>, SearchError>,
     ) -> Result<Matches, SearchError> {
+        if !self.caching.load(Ordering::Relaxed) {
+            return Ok(compute()?.into());
+        }
         if let Some(m) = self.cache.get(kind, key) {
             return Ok(m);
         }
@@ -731,47 +1025,39 @@ impl SearchIndex {
         })
     }
 
+    /// Adds to `dense` what tantivy's BM25 gives the word's stems in the three stem fields and
+    /// (from 5 letters) the conjunction of its trigrams in the name, as one tantivy `BooleanQuery`
+    /// of these boosted clauses would (same scores, added in the same order).
+    fn score_terms(
+        &self,
+        word: &str,
+        stems: &[String],
+        dense: &mut Dense,
+    ) -> Result<(), SearchError> {
+        for stem in stems {
+            for (field, boost) in [(0, 4.0), (1, 1.2), (2, 0.3)] {
+                self.bm25
+                    .for_each(field, stem, boost, |i, score| dense.add(i as usize, score))?;
+            }
+        }
+        if word.chars().nth(4).is_some() {
+            // All trigrams of the word: the word occurs inside a compound.
+            let grams = tokens(&self.trigrams, word);
+            self.bm25
+                .for_each_of_all(3, &grams, 0.4, |i, score| dense.add(i as usize, score))?;
+        }
+        Ok(())
+    }
+
     /// Works out what one folded word matches: its stems in name, context and legal basis and its
     /// trigrams in the name (scored by tantivy), and with a constant score each: whole name words
     /// beginning with its stem or with the word, within typo distance of it, or beginning with a
     /// string within distance 1 of it.
     fn match_word(&self, word: &str) -> Result<Vec<(u32, f32)>, SearchError> {
-        let f = self.fields;
         let stems = tokens(&self.stemmer, word);
         let chars: Vec<char> = word.chars().collect();
         let mut dense = Dense::new(self.docs.len());
-        let mut scored: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
-            (Occur::Should, Box::new(BoostQuery::new(q, b)))
-        };
-        for stem in &stems {
-            for (field, boost) in [(f.stem[0], 4.0), (f.stem[1], 1.2), (f.stem[2], 0.3)] {
-                let term = Term::from_field_text(field, stem);
-                scored.push(boosted(
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                    boost,
-                ));
-            }
-        }
-        if chars.len() >= 5 {
-            // All trigrams of the word: the word occurs inside a compound.
-            let grams: Vec<(Occur, Box<dyn Query>)> = tokens(&self.trigrams, word)
-                .into_iter()
-                .map(|g| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.gram, &g),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Must, q)
-                })
-                .collect();
-            if !grams.is_empty() {
-                scored.push(boosted(Box::new(BooleanQuery::new(grams)), 0.4));
-            }
-        }
-        if !scored.is_empty() {
-            self.score_into(&BooleanQuery::new(scored), &mut dense)?;
-        }
+        self.score_terms(word, &stems, &mut dense)?;
         let v = &self.vocabulary;
         // The query's stem as the beginning of a whole word ("schwerbehinder" → "schwerbehinderte").
         for stem in stems
@@ -1077,6 +1363,79 @@ mod tests {
                 assert_eq!(typos.1, begins, "{q} ~1*");
             }
         }
+    }
+
+    /// The BM25 part of a word's matches, read from the postings, is what one tantivy
+    /// `BooleanQuery` of the boosted term queries and the trigram conjunction gives, to the bit.
+    #[test]
+    fn term_scores_are_tantivys() {
+        use tantivy::query::{BooleanQuery, Occur, TermQuery};
+        let index = real();
+        let f = index.fields;
+        let tantivy = |word: &str| -> Vec<(u32, f32)> {
+            let mut scored: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
+                (Occur::Should, Box::new(BoostQuery::new(q, b)))
+            };
+            for stem in tokens(&index.stemmer, word) {
+                for (field, boost) in [(f.stem[0], 4.0), (f.stem[1], 1.2), (f.stem[2], 0.3)] {
+                    let term = Term::from_field_text(field, &stem);
+                    let q = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                    scored.push(boosted(Box::new(q), boost));
+                }
+            }
+            if word.chars().count() >= 5 {
+                let grams = tokens(&index.trigrams, word)
+                    .into_iter()
+                    .map(|g| {
+                        let term = Term::from_field_text(f.gram, &g);
+                        let q: Box<dyn Query> =
+                            Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                        (Occur::Must, q)
+                    })
+                    .collect();
+                scored.push(boosted(Box::new(BooleanQuery::new(grams)), 0.4));
+            }
+            let mut dense = Dense::new(index.docs.len());
+            index
+                .score_into(&BooleanQuery::new(scored), &mut dense)
+                .unwrap();
+            dense.into_vec()
+        };
+        let ours = |word: &str| -> Vec<(u32, f32)> {
+            let mut dense = Dense::new(index.docs.len());
+            index
+                .score_terms(word, &tokens(&index.stemmer, word), &mut dense)
+                .unwrap();
+            dense.into_vec()
+        };
+        let bits = |v: Vec<(u32, f32)>| -> Vec<(u32, u32)> {
+            v.into_iter().map(|(i, s)| (i, s.to_bits())).collect()
+        };
+        let mut words: Vec<String> = [
+            "hund",
+            "antrag",
+            "ung",
+            "aaaaa",
+            "zulassung",
+            "fuererschein",
+            "gesetz",
+            "xyzzy",
+            "erteilung",
+            "bescheinigung",
+            "anmeldung",
+            "und",
+        ]
+        .map(str::to_owned)
+        .into();
+        words.extend(index.name_words.iter().step_by(13).cloned());
+        let mut nonempty = 0;
+        for w in &words {
+            let expected = bits(tantivy(w));
+            nonempty += usize::from(!expected.is_empty());
+            assert_eq!(bits(ours(w)), expected, "{w}");
+        }
+        assert!(nonempty > words.len() / 2, "{nonempty} of {}", words.len());
     }
 
     /// Answers are the same with an empty cache, a warm one and after the cache has rolled over.
