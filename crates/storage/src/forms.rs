@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 
 /// A form (all of its versions).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -185,16 +186,54 @@ pub struct FormEdit<'a> {
     pub json_schema: &'a str,
 }
 
+/// How long [`FormStore::published_head`] answers from memory. Writes through the same store
+/// forget at once; changes by other app nodes (or the CLI) show after at most this long.
+const HEAD_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A cached answer of [`FormStore::published_head`].
+type Head = (FormRecord, i64, serde_json::Value);
+
 /// Access to forms and their versions.
 #[derive(Clone, Debug)]
 pub struct FormStore {
     db: Db,
+    /// Recently read heads by (tenant, form): every form page and submission reads one.
+    heads:
+        std::sync::Arc<std::sync::RwLock<HashMap<(TenantId, String), (std::time::Instant, Head)>>>,
 }
 
 impl FormStore {
     /// Wraps a database.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            heads: Default::default(),
+        }
+    }
+
+    fn remembered_head(&self, tenant: TenantId, form_id: &str) -> Option<Head> {
+        let heads = self.heads.read().ok()?;
+        let (at, head) = heads.get(&(tenant, form_id.to_owned()))?;
+        (at.elapsed() < HEAD_FRESH_FOR).then(|| head.clone())
+    }
+
+    fn remember_head(&self, tenant: TenantId, form_id: &str, head: &Head) {
+        if let Ok(mut heads) = self.heads.write() {
+            if heads.len() >= 4096 {
+                heads.retain(|_, (at, _)| at.elapsed() < HEAD_FRESH_FOR);
+            }
+            heads.insert(
+                (tenant, form_id.to_owned()),
+                (std::time::Instant::now(), head.clone()),
+            );
+        }
+    }
+
+    /// Forgets the cached heads (after every write of this store).
+    fn forget_heads(&self) {
+        if let Ok(mut heads) = self.heads.write() {
+            heads.clear();
+        }
     }
 
     /// Stores an imported FIM schema of `owner` as a published version: a new form for a new
@@ -291,6 +330,7 @@ impl FormStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget_heads();
         Ok(Saved {
             form_id,
             version,
@@ -338,6 +378,7 @@ impl FormStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget_heads();
         Ok(Saved {
             form_id: id,
             version: 1,
@@ -425,6 +466,7 @@ impl FormStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget_heads();
         Ok(Saved {
             form_id: form_id.to_owned(),
             version,
@@ -481,6 +523,7 @@ impl FormStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget_heads();
         Ok(version)
     }
 
@@ -518,6 +561,7 @@ impl FormStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget_heads();
         Ok(())
     }
 
@@ -563,6 +607,7 @@ impl FormStore {
         )
         .await?;
         tx.commit().await?;
+        self.forget_heads();
         Ok(())
     }
 
@@ -605,14 +650,14 @@ impl FormStore {
     }
 
     /// What `tenant` offers of a form, without its definition: the form, the number of its newest
-    /// published version and the tenant's parameters, in one query. Callers that cache parsed
+    /// published version and the tenant's parameters, in one query (answered from memory for
+    /// 2 s after a read; see `HEAD_FRESH_FOR`). Callers that cache parsed
     /// versions (published ones never change) fetch the definition only when the number is new,
     /// with [`FormStore::published_version`].
-    pub async fn published_head(
-        &self,
-        tenant: TenantId,
-        form_id: &str,
-    ) -> Result<Option<(FormRecord, i64, serde_json::Value)>> {
+    pub async fn published_head(&self, tenant: TenantId, form_id: &str) -> Result<Option<Head>> {
+        if let Some(head) = self.remembered_head(tenant, form_id) {
+            return Ok(Some(head));
+        }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FORM_COLUMNS}, a.params, (SELECT MAX(v.version) FROM form_versions v \
              WHERE v.form_id = f.id AND v.status = 'published') AS head FROM forms f \
@@ -634,7 +679,9 @@ impl FormStore {
             }
             None => json!({}),
         };
-        Ok(Some((form_from_row(&row)?, head, params)))
+        let found = (form_from_row(&row)?, head, params);
+        self.remember_head(tenant, form_id, &found);
+        Ok(Some(found))
     }
 
     /// A published version of a form by number (no tenant check: pair it with

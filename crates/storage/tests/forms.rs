@@ -49,6 +49,12 @@ async fn form_versions(db: Db, _t: &TestDatabase) {
         (published.version, published.definition.as_str()),
         (1, r#"{"v":1}"#)
     );
+    let (_, head, _) = forms
+        .published_head(koeln.id, &v1.form_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head, 1, "remembered until this store writes again");
     // A stale base (another tab still on version 1) is refused; the draft is edited in place.
     let stale = forms
         .save_draft(koeln.id, &v1.form_id, base(1, 1), &edit, "test")
