@@ -310,11 +310,12 @@ async fn drafts_publish_and_locking(s: &Server) {
 
     // Every change is in the audit trail.
     let audit: Value = s.json_as(&admin, "/api/v1/tenants/koeln/audit").await;
+    let id_text = id.to_string();
     let actions: Vec<&str> = audit
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a["object_id"] == id.to_string())
+        .filter(|a| a["object_id"].as_str() == Some(id_text.as_str()))
         .filter_map(|a| a["action"].as_str())
         .collect();
     assert!(

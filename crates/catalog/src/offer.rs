@@ -214,9 +214,8 @@ impl OfferVariant {
                 );
             }
         }
-        if !o.postal_code.is_empty()
-            && !(o.postal_code.len() == 5 && o.postal_code.bytes().all(|b| b.is_ascii_digit()))
-        {
+        let plz_ok = o.postal_code.len() == 5 && o.postal_code.bytes().all(|b| b.is_ascii_digit());
+        if !o.postal_code.is_empty() && !plz_ok {
             err(
                 "office.postal_code",
                 "Die Postleitzahl besteht aus genau 5 Ziffern.".into(),
