@@ -119,6 +119,17 @@ enum CatalogCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Harvest another Rathaus portal's federation export (rathaus-leistungen/1) as the
+    /// published offers of a tenant (Portalverbund); prints a JSON summary.
+    Harvest {
+        /// The export (…/api/v1/tenants/SLUG/services-export) or the other portal's base URL.
+        url: String,
+        /// Slug of the tenant here; the export must belong to the same tenant (same ARS).
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -355,6 +366,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 report.print();
             }
+        }
+        Command::Catalog {
+            command:
+                CatalogCommand::Harvest {
+                    url,
+                    tenant,
+                    common,
+                },
+        } => {
+            let config = load(&common, None)?;
+            let db = connect(&config).await?;
+            db.migrate().await?;
+            let report = catalog::harvest(&db, &url, &tenant).await?;
+            println!("{}", serde_json::to_string(&report)?);
         }
         Command::Staff {
             command:

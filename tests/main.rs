@@ -12,6 +12,7 @@ mod forms_builder;
 mod identity;
 mod inventory;
 mod isolation;
+mod offers;
 mod pages;
 mod passkeys;
 mod support;

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod import;
 pub mod inventory;
 pub mod model;
+pub mod offer;
 pub mod search;
 
 pub use import::{CatalogData, ImportError, Rejected, read_dir};

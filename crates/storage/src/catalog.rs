@@ -410,6 +410,14 @@ impl CatalogStore {
                 .bind(o.leistung_id)
                 .execute(&mut *tx)
                 .await?;
+            // Editors holding the previous version must not overwrite this change unnoticed.
+            sqlx::query(
+                "UPDATE catalog_offer_drafts SET version = version + 1 WHERE tenant_id = $1 AND leistung_id = $2",
+            )
+            .bind(&t)
+            .bind(o.leistung_id)
+            .execute(&mut *tx)
+            .await?;
         }
         insert_batches(
             &mut tx,

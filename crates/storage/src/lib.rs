@@ -15,6 +15,7 @@ pub mod error;
 pub mod feedback;
 pub mod forms;
 pub mod inventory;
+pub mod offers;
 pub mod staff;
 pub mod tenants;
 pub mod testing;

@@ -107,6 +107,13 @@ impl OnlineCache {
             .map(|(_, set)| set.clone())
     }
 
+    /// Forgets every set (after a tenant changed its offers).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.clear();
+        }
+    }
+
     /// Stores a fresh set and returns it.
     pub fn put(
         &self,

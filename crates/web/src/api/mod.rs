@@ -9,6 +9,7 @@ mod form_builder;
 pub(crate) mod forms;
 mod inventory;
 mod json;
+pub(crate) mod offers;
 mod openapi;
 pub(crate) mod services;
 mod tenants;
@@ -133,6 +134,23 @@ pub fn router() -> Router<AppState> {
         .route("/v1/services", get(services::search))
         .route("/v1/suggest", get(services::suggest))
         .route("/v1/tenants/{slug}/services-export", get(services::export))
+        .route("/v1/tenants/{slug}/offers", get(offers::list))
+        .route(
+            "/v1/tenants/{slug}/offers/{leistung_id}",
+            get(offers::get_one).delete(offers::withdraw),
+        )
+        .route(
+            "/v1/tenants/{slug}/offers/{leistung_id}/draft",
+            axum::routing::put(offers::save_draft),
+        )
+        .route(
+            "/v1/tenants/{slug}/offers/{leistung_id}/publish",
+            axum::routing::post(offers::publish),
+        )
+        .route(
+            "/v1/tenants/{slug}/offers/{leistung_id}/reuse",
+            axum::routing::post(offers::reuse),
+        )
         .route("/v1/assistant", get(services::assistant))
         .route("/v1/ozg-dashboard", get(dashboard::json))
         .route("/v1/ozg-dashboard.csv", get(dashboard::csv))

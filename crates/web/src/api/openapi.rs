@@ -114,6 +114,8 @@ impl Modify for ProblemResponses {
         super::audit::list,
         super::services::search, super::services::assistant, super::services::export,
         super::services::suggest,
+        super::offers::list, super::offers::get_one, super::offers::save_draft, super::offers::publish,
+        super::offers::withdraw, super::offers::reuse,
         super::dashboard::json, super::dashboard::csv,
         super::inventory::list, super::inventory::put, super::inventory::csv,
         super::clients::list, super::clients::register, super::clients::remove,
@@ -261,6 +263,11 @@ const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "precondition-required",
         "If-Match erforderlich",
         "Änderungen an einem Entwurf brauchen den Kopf If-Match mit der gelesenen Version.",
+    ),
+    (
+        "invalid-offer",
+        "Ungültige Angaben zum Angebot",
+        "Die Angaben zum Angebot einer Leistung verletzen eine Regel (Link, Postleitzahl, E-Mail, Reifegrad, Länge) oder die Nachnutzung ist nicht möglich; `errors` nennt jedes Feld.",
     ),
     (
         "einvoice-invalid",

@@ -271,6 +271,17 @@ pub struct ExportedService {
     pub maturity: i64,
     /// Absolute or portal-relative link to the online service or the service page.
     pub url: String,
+    /// Set if the online service is another tenant's (Einer für Alle).
+    pub provided_by: Option<super::offers::Provider>,
+    /// The office that handles the service, if the tenant gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub office: Option<rathaus_catalog::offer::Office>,
+    /// Fees, if the tenant gave them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fees: Option<rathaus_catalog::offer::Fees>,
+    /// The tenant's note, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The federation export of a tenant (format `rathaus-leistungen/1`), for other portals to harvest.
@@ -308,23 +319,29 @@ pub async fn export(
         .into_iter()
         .map(|d| (d.id, d))
         .collect();
-    let services = state
-        .catalog
-        .offers(t.id)
+    let names = super::offers::Names::load(&state).await?;
+    // Only published variants: drafts never leave the tenant's back office.
+    let services = rathaus_storage::offers::OfferStore::new(state.db.clone())
+        .published(t.id)
         .await?
         .into_iter()
-        .filter_map(|o| {
-            let d = docs.get(&o.leistung_id)?;
+        .filter_map(|(id, p)| {
+            let d = docs.get(&id)?;
+            let v = p.variant;
             Some(ExportedService {
                 leika: d.leika.as_ref().map(ToString::to_string),
                 name: d.name.clone(),
                 ozg_id: d.ozg_id.clone(),
-                online: o.online,
-                maturity: o.maturity,
-                url: o
+                online: v.online,
+                maturity: v.maturity,
+                url: v
                     .url
                     .clone()
                     .unwrap_or_else(|| format!("/{slug}/leistungen/{}", d.id)),
+                provided_by: names.provider(p.provided_by.as_ref()),
+                office: (!v.office.is_empty()).then_some(v.office),
+                fees: (!v.fees.is_empty()).then_some(v.fees),
+                note: (!v.note.is_empty()).then_some(v.note),
             })
         })
         .collect();

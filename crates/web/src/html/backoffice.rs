@@ -141,6 +141,7 @@ fn render(
             ul class="liste" {
                 li { a href={ (base) "/antraege" } { "Eingegangene Anträge" } " (Sachbearbeitung)" }
                 li { a href={ (base) "/formulare" } { "Formulare erstellen und bearbeiten" } " (Redaktion)" }
+                li { a href={ (base) "/leistungen" } { "Leistungen der Kommune pflegen (Zuständigkeit, Gebühren, Online-Dienst)" } " (Redaktion)" }
                 li { a href={ (base) "/rechnungen" } { "E-Rechnungen prüfen und freigeben" } " (Sachbearbeitung, Kasse)" }
             }
         }

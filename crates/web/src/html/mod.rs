@@ -6,6 +6,7 @@ mod dashboard;
 mod einvoice_view;
 mod einvoices;
 pub mod layout;
+mod offers;
 mod services;
 mod start;
 
@@ -40,6 +41,23 @@ pub fn router() -> Router<AppState> {
         .route(
             "/{slug}/verwaltung/prozessinventur",
             axum::routing::post(backoffice::save),
+        )
+        .route("/{slug}/verwaltung/leistungen", get(offers::list))
+        .route(
+            "/{slug}/verwaltung/leistungen/{id}",
+            get(offers::editor).post(offers::save),
+        )
+        .route(
+            "/{slug}/verwaltung/leistungen/{id}/veroeffentlichen",
+            axum::routing::post(offers::publish),
+        )
+        .route(
+            "/{slug}/verwaltung/leistungen/{id}/nachnutzen",
+            axum::routing::post(offers::reuse),
+        )
+        .route(
+            "/{slug}/verwaltung/leistungen/{id}/beenden",
+            axum::routing::post(offers::withdraw),
         )
         .route("/{slug}/verwaltung/rechnungen", get(einvoices::list))
         .route(

@@ -287,13 +287,22 @@ async fn service_page(state: &AppState, tenant: Option<&Tenant>, id: &str) -> Re
         Err(rathaus_storage::StorageError::NotFound(_)) => return not_found(),
         Err(e) => return internal_error(e),
     };
+    // Only the published variant: drafts are seen in the back office only.
     let offer = match tenant {
-        Some(t) => state
-            .catalog
-            .offers(t.id)
+        Some(t) => match rathaus_storage::offers::OfferStore::new(state.db.clone())
+            .get(t.id, id)
             .await
-            .ok()
-            .and_then(|o| o.into_iter().find(|o| o.leistung_id == id)),
+        {
+            Ok(s) => s.published,
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
+    let provider = match offer.as_ref().and_then(|o| o.provided_by.as_ref()) {
+        Some(slug) => match crate::api::offers::Names::load(state).await {
+            Ok(names) => names.provider(Some(slug)),
+            Err(e) => return internal_error(e),
+        },
         None => None,
     };
     let content = html! {
@@ -306,15 +315,7 @@ async fn service_page(state: &AppState, tenant: Option<&Tenant>, id: &str) -> Re
             @if !doc.legal_basis.is_empty() { dt { "Rechtsgrundlage" } dd { (doc.legal_basis) } }
         }
         @if let Some(t) = tenant {
-            h2 { "Bei " (t.name) }
-            @match &offer {
-                Some(o) if o.online => {
-                    p { "Diese Leistung können Sie bei " (t.name) " online beantragen." }
-                    @if let Some(u) = &o.url { p { a class="button" href=(u) { "Zum Online-Dienst" } } }
-                }
-                Some(_) => p { "Diese Leistung bietet " (t.name) " vor Ort an." },
-                None => p { "Für diese Leistung liegen von " (t.name) " noch keine Angaben vor. Bitte wenden Sie sich an die Verwaltung." },
-            }
+            (offer_section(&t.name, offer.as_ref().map(|o| &o.variant), provider.as_ref()))
         }
     };
     let chrome = match tenant {
@@ -342,5 +343,57 @@ pub async fn tenant_service(
         Ok(t) if t.kind == TenantKind::Land => service_page(&state, None, &id).await,
         Ok(t) => service_page(&state, Some(&t), &id).await,
         Err(r) => r,
+    }
+}
+
+/// What a tenant says about a service, as citizens see it: online link (with the providing
+/// tenant for Einer für Alle), office with address, opening hours and contact, fees, note.
+/// Also the preview in the back office.
+pub(crate) fn offer_section(
+    tenant_name: &str,
+    offer: Option<&rathaus_catalog::offer::OfferVariant>,
+    provider: Option<&crate::api::offers::Provider>,
+) -> Markup {
+    let Some(o) = offer else {
+        return html! {
+            h2 { "Bei " (tenant_name) }
+            p { "Für diese Leistung liegen von " (tenant_name) " noch keine Angaben vor. Bitte wenden Sie sich an die Verwaltung." }
+        };
+    };
+    let office = &o.office;
+    html! {
+        h2 { "Bei " (tenant_name) }
+        @if o.online {
+            p { "Diese Leistung können Sie bei " (tenant_name) " online beantragen." }
+            @if let Some(by) = provider {
+                p class="efa" { "Einer für Alle: bereitgestellt von " strong { (by.name) } "." }
+            }
+            @if let Some(u) = &o.url { p { a class="button" href=(u) { "Zum Online-Dienst" } } }
+        } @else {
+            p { "Diese Leistung bietet " (tenant_name) " vor Ort an." }
+        }
+        @if !o.note.is_empty() {
+            div class="notice" { p { strong { "Hinweis: " } (o.note) } }
+        }
+        @if !office.is_empty() {
+            h3 { "Zuständige Stelle" }
+            address class="office" {
+                @if !office.name.is_empty() { strong { (office.name) } br; }
+                @if !office.street.is_empty() { (office.street) br; }
+                @if !(office.postal_code.is_empty() && office.city.is_empty()) {
+                    (office.postal_code) " " (office.city) br;
+                }
+            }
+            dl class="facts" {
+                @if !office.opening_hours.is_empty() { dt { "Öffnungszeiten" } dd class="pre" { (office.opening_hours) } }
+                @if !office.phone.is_empty() { dt { "Telefon" } dd { a href={ "tel:" (office.phone.replace(' ', "")) } { (office.phone) } } }
+                @if !office.email.is_empty() { dt { "E-Mail" } dd { a href={ "mailto:" (office.email) } { (office.email) } } }
+            }
+        }
+        @if !o.fees.is_empty() {
+            h3 { "Gebühren" }
+            @if !o.fees.text.is_empty() { p { (o.fees.text) } }
+            @if let Some(c) = o.fees.amount_cent { p { "Betrag: " (rathaus_catalog::offer::euro(c)) } }
+        }
     }
 }
