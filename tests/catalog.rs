@@ -305,6 +305,31 @@ async fn facets_and_filters(s: &Server) {
             .iter()
             .all(|i| i["online"] == true)
     );
+    // Lebenslagen likewise: the facet's count is what the filter finds, and the page offers it.
+    let lagen = all["facets"]["lebenslage"].as_array().unwrap();
+    assert!(lagen.len() > 3, "{all}");
+    let lage = lagen[0]["name"].as_str().unwrap().to_owned();
+    let encoded: String = url::form_urlencoded::byte_serialize(lage.as_bytes()).collect();
+    let only_lage = search(s, &format!("q=Anmeldung&tenant=koeln&lebenslage={encoded}")).await;
+    assert_eq!(only_lage["total"], lagen[0]["count"]);
+    assert!(
+        only_lage["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["lebenslage"] == lage.as_str())
+    );
+    let page = s
+        .get(&format!("/koeln/suche?q=Anmeldung&lebenslage={encoded}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Nach Lebenslage:") && page.contains("aria-current=\"true\""));
+    assert!(
+        page.contains(&format!("{} Treffer", lagen[0]["count"])),
+        "{page}"
+    );
     // Without facet or filter parameters the answer keeps the plain contract shape.
     assert!(search(s, "q=Anmeldung").await.get("facets").is_none());
 }

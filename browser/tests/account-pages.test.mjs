@@ -110,4 +110,33 @@ describe('Pages behind the login (axe-core)', () => {
       await page.close();
     }
   });
+
+  test('offers of Köln (Redaktion): list, editor with an error, publish, the public service page', async () => {
+    const page = await loggedIn(ctx, EDITOR, '/koeln/verwaltung/leistungen');
+    const submit = async (name) => {
+      const before = page.url();
+      await Promise.all([page.waitForURL((u) => u.href !== before), page.getByRole('button', { name, exact: true }).click()]);
+    };
+    try {
+      await expectNoViolations(page, '/koeln/verwaltung/leistungen');
+      await page.goto(`${ctx.server.baseUrl}/koeln/verwaltung/leistungen/2939`);
+      await expectNoViolations(page, 'offer editor');
+      await page.getByLabel('Name der Organisationseinheit').fill('Bürgeramt Innenstadt');
+      await page.getByLabel('Postleitzahl').fill('5067');
+      await submit('Entwurf speichern');
+      await page.getByRole('alert').first().waitFor();
+      assert.equal(await page.getByLabel('Postleitzahl').inputValue(), '5067', 'input kept');
+      await expectNoViolations(page, 'offer editor with an error');
+      await page.getByLabel('Postleitzahl').fill('50667');
+      await page.getByLabel('Öffnungszeiten').fill('Mo–Fr 8–12 Uhr');
+      await submit('Entwurf speichern');
+      await expectNoViolations(page, 'offer editor with a draft');
+      await submit('Entwurf veröffentlichen');
+      await page.goto(`${ctx.server.baseUrl}/koeln/leistungen/2939`);
+      assert.match(await page.locator('main').innerText(), /Bürgeramt Innenstadt[\s\S]*Mo–Fr 8–12 Uhr/);
+      await expectNoViolations(page, 'service page with the published variant');
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -23,6 +23,8 @@ pub struct ServiceQuery {
     pub offset: Option<usize>,
     /// Only services of this Themenfeld (exact name, e.g. `Familie & Kind`).
     pub themenfeld: Option<String>,
+    /// Only services of this Lebenslage (exact name, e.g. `Umzug`).
+    pub lebenslage: Option<String>,
     /// `true`: only services offered online.
     pub online: Option<bool>,
     /// `true`: add facet counts (computed over the 500 best matches).
@@ -43,6 +45,8 @@ pub struct FacetCount {
 pub struct Facets {
     /// Hits per Themenfeld, most first.
     pub themenfeld: Vec<FacetCount>,
+    /// Hits per Lebenslage, most first.
+    pub lebenslage: Vec<FacetCount>,
     /// Hits offered online.
     pub online: usize,
 }
@@ -65,6 +69,8 @@ pub struct ServiceItem {
     pub ozg_id: Option<String>,
     /// Its Themenfeld.
     pub themenfeld: Option<String>,
+    /// Its Lebenslage.
+    pub lebenslage: Option<String>,
 }
 
 /// The answer.
@@ -74,31 +80,50 @@ pub struct ServiceList {
     pub total: usize,
     /// One page of hits, best first.
     pub items: Vec<ServiceItem>,
-    /// Facet counts (only with `facets=true`, `themenfeld` or `online`).
+    /// Facet counts (only with `facets=true`, `themenfeld`, `lebenslage` or `online`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<Facets>,
 }
 
 /// Facet counts over hits.
 pub(crate) fn facets(hits: &[rathaus_catalog::search::Hit<'_>], avail: &Availability) -> Facets {
+    Facets {
+        themenfeld: count_by(hits, |d| d.themenfeld.as_deref()),
+        lebenslage: count_by(hits, |d| d.lebenslage.as_deref()),
+        online: hits.iter().filter(|h| avail.is_online(h.doc.id)).count(),
+    }
+}
+
+/// Hits per value of `key`, most first (ties by name).
+fn count_by<'a>(
+    hits: &'a [rathaus_catalog::search::Hit<'_>],
+    key: impl Fn(&'a rathaus_catalog::ServiceDoc) -> Option<&'a str>,
+) -> Vec<FacetCount> {
     let mut by: HashMap<&str, usize> = HashMap::new();
     for h in hits {
-        if let Some(t) = &h.doc.themenfeld {
-            *by.entry(t.as_str()).or_default() += 1;
+        if let Some(v) = key(h.doc) {
+            *by.entry(v).or_default() += 1;
         }
     }
-    let mut themenfeld: Vec<FacetCount> = by
+    let mut counts: Vec<FacetCount> = by
         .into_iter()
         .map(|(name, count)| FacetCount {
             name: name.to_owned(),
             count,
         })
         .collect();
-    themenfeld.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    Facets {
-        themenfeld,
-        online: hits.iter().filter(|h| avail.is_online(h.doc.id)).count(),
-    }
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    counts
+}
+
+/// Whether a hit passes the Themenfeld and Lebenslage filters.
+pub(crate) fn in_facets(
+    doc: &rathaus_catalog::ServiceDoc,
+    themenfeld: Option<&str>,
+    lebenslage: Option<&str>,
+) -> bool {
+    themenfeld.is_none_or(|t| doc.themenfeld.as_deref() == Some(t))
+        && lebenslage.is_none_or(|l| doc.lebenslage.as_deref() == Some(l))
 }
 
 /// Which services are online, and where a hit's page is, for an optional tenant.
@@ -154,6 +179,7 @@ impl Availability {
             url: self.url(h.doc.id),
             ozg_id: h.doc.ozg_id.clone(),
             themenfeld: h.doc.themenfeld.clone(),
+            lebenslage: h.doc.lebenslage.clone(),
         }
     }
 }
@@ -184,7 +210,7 @@ pub async fn search(
         tracing::error!(error = %e, "search failed");
         Problem::internal()
     };
-    let filtered = p.themenfeld.is_some() || p.online == Some(true);
+    let filtered = p.themenfeld.is_some() || p.lebenslage.is_some() || p.online == Some(true);
     if !filtered && p.facets != Some(true) {
         let (total, hits) = index.search(&q, offset, limit, boost).map_err(failed)?;
         let items = hits.iter().map(|h| avail.item(h)).collect();
@@ -199,11 +225,7 @@ pub async fn search(
     let facets = facets(&head, &avail);
     let keep: Vec<_> = head
         .iter()
-        .filter(|h| {
-            p.themenfeld
-                .as_deref()
-                .is_none_or(|t| h.doc.themenfeld.as_deref() == Some(t))
-        })
+        .filter(|h| in_facets(h.doc, p.themenfeld.as_deref(), p.lebenslage.as_deref()))
         .filter(|h| p.online != Some(true) || avail.is_online(h.doc.id))
         .collect();
     let total = if filtered { keep.len() } else { total };

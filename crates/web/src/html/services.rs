@@ -19,6 +19,9 @@ pub struct SearchParams {
     /// Only this Themenfeld.
     #[serde(default)]
     themenfeld: Option<String>,
+    /// Only this Lebenslage.
+    #[serde(default)]
+    lebenslage: Option<String>,
     /// `1`: only services offered online.
     #[serde(default)]
     online: Option<String>,
@@ -95,7 +98,7 @@ async fn results(
     }
     let boost = |d: &rathaus_catalog::ServiceDoc| if avail.is_online(d.id) { 1.3 } else { 1.0 };
     let only_online = params.online.as_deref() == Some("1");
-    let filtered = params.themenfeld.is_some() || only_online;
+    let filtered = params.themenfeld.is_some() || params.lebenslage.is_some() || only_online;
     let (total, head) = match mode {
         Mode::Search => index.search(q, 0, if filtered { 500 } else { 200 }, boost),
         Mode::Assistant => rathaus_catalog::assistant::assist(&index, q, 10, boost),
@@ -105,10 +108,11 @@ async fn results(
     let kept: Vec<_> = head
         .iter()
         .filter(|h| {
-            params
-                .themenfeld
-                .as_deref()
-                .is_none_or(|t| h.doc.themenfeld.as_deref() == Some(t))
+            crate::api::services::in_facets(
+                h.doc,
+                params.themenfeld.as_deref(),
+                params.lebenslage.as_deref(),
+            )
         })
         .filter(|h| !only_online || avail.is_online(h.doc.id))
         .collect();
@@ -130,6 +134,19 @@ async fn results(
                             li { a href={ (base) "&themenfeld=" (enc(&t.name)) } aria-current="true" { (t.name) " (" (t.count) ")" } }
                         } @else {
                             li { a href={ (base) "&themenfeld=" (enc(&t.name)) } { (t.name) " (" (t.count) ")" } }
+                        }
+                    }
+                }
+                @if !f.lebenslage.is_empty() {
+                    p { strong { "Nach Lebenslage:" } }
+                    ul {
+                        @for l in f.lebenslage.iter().take(8) {
+                            li {
+                                a href={ (base) "&lebenslage=" (enc(&l.name)) }
+                                    aria-current=[(params.lebenslage.as_deref() == Some(l.name.as_str())).then_some("true")] {
+                                    (l.name) " (" (l.count) ")"
+                                }
+                            }
                         }
                     }
                 }
