@@ -193,13 +193,16 @@ const HEAD_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 /// A cached answer of [`FormStore::published_head`].
 type Head = (FormRecord, i64, serde_json::Value);
 
+/// Heads by (tenant, form), with when they were read.
+type Heads =
+    std::sync::Arc<std::sync::RwLock<HashMap<(TenantId, String), (std::time::Instant, Head)>>>;
+
 /// Access to forms and their versions.
 #[derive(Clone, Debug)]
 pub struct FormStore {
     db: Db,
     /// Recently read heads by (tenant, form): every form page and submission reads one.
-    heads:
-        std::sync::Arc<std::sync::RwLock<HashMap<(TenantId, String), (std::time::Instant, Head)>>>,
+    heads: Heads,
 }
 
 impl FormStore {
