@@ -123,7 +123,11 @@ describe('Pages behind the login (axe-core)', () => {
       await expectNoViolations(page, 'offer editor');
       await page.getByLabel('Name der Organisationseinheit').fill('Bürgeramt Innenstadt');
       await page.getByLabel('Postleitzahl').fill('5067');
-      await submit('Entwurf speichern');
+      // The page answers the post at its own address (422), so wait for the answer, not a new URL.
+      await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 422),
+        page.getByRole('button', { name: 'Entwurf speichern', exact: true }).click(),
+      ]);
       await page.getByRole('alert').first().waitFor();
       assert.equal(await page.getByLabel('Postleitzahl').inputValue(), '5067', 'input kept');
       await expectNoViolations(page, 'offer editor with an error');
