@@ -61,7 +61,8 @@ impl Fees {
 
 /// What a tenant says about a service it offers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+// No `deny_unknown_fields` here: the API flattens the variant into its answers, and OpenAPI would
+// then forbid their other properties.
 pub struct OfferVariant {
     /// Offered online.
     pub online: bool,

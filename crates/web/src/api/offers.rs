@@ -307,7 +307,7 @@ pub async fn get_one(
 #[utoipa::path(put, path = "/api/v1/tenants/{slug}/offers/{leistung_id}/draft", operation_id = "saveOfferDraft",
     tag = "Leistungen", security(("bearer" = [])),
     params(("slug" = String, Path), ("leistung_id" = i64, Path),
-        ("If-Match" = String, Header, description = "ETag of the offer as read, e.g. \"3\"")),
+        ("If-Match" = Option<String>, Header, description = "Required: the ETag of the offer as read, e.g. \"3\" (\"0\" for a new offer); without it 428")),
     request_body(content = OfferVariant),
     responses((status = 200, body = OfferView, headers(("ETag" = String))),
         (status = 412, body = Problem, description = "the offer was changed meanwhile; nothing saved"),
