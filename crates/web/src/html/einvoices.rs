@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use rathaus_core::Tenant;
+use rathaus_core::staff::StaffPrincipal;
 use rathaus_storage::einvoices::{EinvoiceError, STATUSES, StoredInvoice};
 use serde::Deserialize;
 
@@ -155,6 +156,25 @@ fn report_view(report: &rathaus_einvoice::Report) -> Markup {
     }
 }
 
+/// An invoice of the tenant that the signed-in staff member may read, or the 403/404/500 page.
+async fn readable(
+    state: &AppState,
+    slug: &str,
+    account_id: &str,
+    id: &str,
+) -> Result<(Tenant, StaffPrincipal, StoredInvoice), Response> {
+    let (tenant, _, who) = scope(state, slug, account_id, READ_ROLES).await?;
+    match state.einvoices.get(tenant.id, id).await {
+        Ok(inv) => Ok((tenant, who, inv)),
+        Err(EinvoiceError::NotFound(_)) => Err(error_page(
+            StatusCode::NOT_FOUND,
+            "Nicht gefunden",
+            "Diese Rechnung gibt es hier nicht.",
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 /// One invoice with its readable view, report, history and the workflow buttons.
 pub async fn detail(
     State(state): State<AppState>,
@@ -162,20 +182,9 @@ pub async fn detail(
     headers: HeaderMap,
     SignedIn(_, account): SignedIn,
 ) -> Response {
-    let (tenant, _, who) = match scope(&state, &slug, &account.id, READ_ROLES).await {
-        Ok(s) => s,
+    let (tenant, who, inv) = match readable(&state, &slug, &account.id, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let inv = match state.einvoices.get(tenant.id, &id).await {
-        Ok(i) => i,
-        Err(EinvoiceError::NotFound(_)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                "Nicht gefunden",
-                "Diese Rechnung gibt es hier nicht.",
-            );
-        }
-        Err(e) => return internal(e),
     };
     let model = load_model(&state, &inv).await.ok().flatten();
     let report: Option<rathaus_einvoice::Report> =
@@ -464,20 +473,9 @@ pub async fn pdf(
     Path((slug, id)): Path<(String, String)>,
     SignedIn(_, account): SignedIn,
 ) -> Response {
-    let (tenant, _, _) = match scope(&state, &slug, &account.id, READ_ROLES).await {
-        Ok(s) => s,
+    let (tenant, _, inv) = match readable(&state, &slug, &account.id, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let inv = match state.einvoices.get(tenant.id, &id).await {
-        Ok(i) => i,
-        Err(EinvoiceError::NotFound(_)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                "Nicht gefunden",
-                "Diese Rechnung gibt es hier nicht.",
-            );
-        }
-        Err(e) => return internal(e),
     };
     let Some(model) = load_model(&state, &inv).await.ok().flatten() else {
         return error_page(
