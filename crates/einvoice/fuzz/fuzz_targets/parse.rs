@@ -1,5 +1,5 @@
-//! Any bytes: the secure loader, the streaming model reader and the XPath evaluation over the
-//! loaded tree must return a value or an error, never panic or hang.
+//! Any bytes: the secure loader, the streaming model reader, the readable view and the XPath
+//! evaluation over the loaded tree must return a value or an error, never panic or hang.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,5 +17,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = rathaus_einvoice::schematron::location(&doc, doc.subtree_end(root));
         }
     }
-    let _ = rathaus_einvoice::model::parse(data, limits);
+    if let Ok(invoice) = rathaus_einvoice::model::parse(data, limits) {
+        let _ = invoice.view();
+    }
 });
