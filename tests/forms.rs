@@ -880,3 +880,97 @@ mod anonymous_submissions_are_rate_limited {
         super::anonymous_rate_limit("postgres").await;
     }
 }
+
+/// The staff UI's FIM upload: Redaktion imports a real schema (counts and warnings shown, the
+/// form is offered at once); an XDF 1 schema and a DOCTYPE are refused with the reason, the page
+/// kept; other roles get 403.
+async fn fim_upload_in_the_staff_ui(s: &Server) {
+    let mut editor = Browser::new(s);
+    let a = editor
+        .sign_in(
+            "redaktion.koeln@example.org",
+            "Demo-Passwort-1",
+            "/koeln/verwaltung/formulare",
+        )
+        .await;
+    assert_eq!(a.status, 303);
+    let list = editor.get("/koeln/verwaltung/formulare").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("FIM-Datenfeldschema importieren"));
+    let csrf = input(&list.body, "csrf");
+    let upload = |name: &str, bytes: Vec<u8>| {
+        s.client
+            .post(s.url("/koeln/verwaltung/formulare/fim-import"))
+            .multipart(multipart::Form::new().text("csrf", csrf.clone()).part(
+                "schema",
+                multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            ))
+    };
+    let done = editor
+        .send(upload(
+            "blaue-karte.xml",
+            std::fs::read(blaue_karte()).unwrap(),
+        ))
+        .await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let (groups, fields) = distinct_ids(&std::fs::read_to_string(blaue_karte()).unwrap());
+    assert!(
+        done.body
+            .contains(&format!("{groups} Datenfeldgruppen, {fields} Datenfelder")),
+        "{}",
+        done.body
+    );
+    let form_url = done
+        .body
+        .split("href=\"/koeln/formulare/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|id| format!("/koeln/formulare/{id}"))
+        .expect("a link to the form");
+    assert_eq!(s.get(&form_url).await.status(), 200, "offered at once");
+
+    let xdf1 = shared().join("testdata/xdatenfelder/v1");
+    let old = std::fs::read_dir(&xdf1)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".xml"))
+        .unwrap();
+    let refused = editor
+        .send(upload("alt.xml", std::fs::read(&old).unwrap()))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("XDatenfelder 1"), "{}", refused.body);
+    let bomb = editor
+        .send(upload(
+            "bomb.xml",
+            br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]><x>&a;</x>"#.to_vec(),
+        ))
+        .await;
+    assert_eq!(bomb.status, 422);
+    assert!(
+        bomb.body.to_lowercase().contains("doctype"),
+        "{}",
+        bomb.body
+    );
+
+    let mut clerk = Browser::new(s);
+    clerk
+        .sign_in(
+            "sachbearbeitung.koeln@example.org",
+            "Demo-Passwort-1",
+            "/koeln/verwaltung",
+        )
+        .await;
+    let forbidden = clerk
+        .send(
+            s.client
+                .post(s.url("/koeln/verwaltung/formulare/fim-import"))
+                .multipart(multipart::Form::new().text("csrf", csrf.clone())),
+        )
+        .await;
+    assert_eq!(forbidden.status, 403);
+}
+on_both_backends!(
+    fim_schemas_are_uploaded_in_the_staff_ui,
+    fim_upload_in_the_staff_ui
+);

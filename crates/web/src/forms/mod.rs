@@ -66,6 +66,10 @@ pub fn router() -> Router<AppState> {
             post(builder::import),
         )
         .route(
+            "/{slug}/verwaltung/formulare/fim-import",
+            post(builder::import_fim),
+        )
+        .route(
             "/{slug}/verwaltung/formulare/{form_id}",
             get(builder::editor).post(builder::change),
         )

@@ -277,6 +277,114 @@ pub async fn import(
     }
 }
 
+/// `POST /{slug}/verwaltung/formulare/fim-import` (multipart: `schema`, optional `codelisten`):
+/// imports a FIM XDatenfelder schema (XDF 2 or 3) as a published form of the tenant, with code
+/// lists from the genericode files uploaded beside it; shows the counts and every warning.
+pub async fn import_fim(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    SignedIn(_, account): SignedIn,
+    mut multipart: Multipart,
+) -> Response {
+    let (tenant, _, who) = match scope(&state, &slug, &account.id, BUILDER_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut token = String::new();
+    let mut schema = None;
+    let mut lists: Vec<(String, bytes::Bytes)> = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let file = field.file_name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    Ok(b) if name == csrf::FIELD => {
+                        token = String::from_utf8_lossy(&b).into_owned()
+                    }
+                    Ok(b) if name == "schema" => schema = Some(b),
+                    Ok(b) if name == "codelisten" && !b.is_empty() => lists.push((file, b)),
+                    Ok(_) => {}
+                    Err(_) => return bad_upload(),
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return bad_upload(),
+        }
+    }
+    if !csrf::verify(&headers, &token, &state.config.csrf_secret) {
+        return expired();
+    }
+    let refuse = |errors: Vec<String>| async {
+        let mut page = match list_page(&state, &tenant, &who).await {
+            Ok(p) => p,
+            Err(e) => return internal(e),
+        };
+        page.errors = errors;
+        page.error_in = Section::Fim;
+        render::list(
+            &state,
+            &headers,
+            &tenant,
+            &page,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let Some(schema) = schema.filter(|b| !b.is_empty()) else {
+        return refuse(vec!["Bitte wählen Sie eine Schemadatei (XML) aus.".into()]).await;
+    };
+    let imported = match import_with_lists(schema, lists).await {
+        Ok(i) => i,
+        Err(message) => return refuse(vec![message]).await,
+    };
+    let saved =
+        match crate::forms::store_import(&state.forms, tenant.id, &imported, &who.actor()).await {
+            Ok(s) => s,
+            Err(e) => return storage(e),
+        };
+    render::fim_imported(&tenant, &imported, &saved)
+}
+
+/// Imports in a blocking task; uploaded code lists go to a private temporary directory that is
+/// removed afterwards. The error is the German message naming the problem.
+async fn import_with_lists(
+    schema: bytes::Bytes,
+    lists: Vec<(String, bytes::Bytes)>,
+) -> Result<rathaus_forms::Imported, String> {
+    tokio::task::spawn_blocking(move || {
+        if lists.is_empty() {
+            return rathaus_forms::import(&schema, &rathaus_forms::NoCodeLists)
+                .map_err(|e| e.to_string());
+        }
+        let dir = std::env::temp_dir().join(format!("rathaus-codelisten-{}", uuid::Uuid::new_v4()));
+        let written = std::fs::create_dir(&dir).and_then(|()| {
+            for (i, (name, bytes)) in lists.iter().enumerate() {
+                // Keep the list's id in the name (lists are found by it), nothing else of the path.
+                let clean: String = name
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                    .take(120)
+                    .collect();
+                std::fs::write(dir.join(format!("{i}_{clean}.xml")), bytes)?;
+            }
+            Ok(())
+        });
+        let result = match written {
+            Ok(()) => rathaus_forms::import(&schema, &rathaus_forms::CodeListDir::new(&dir))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("Die Codelisten konnten nicht gelesen werden: {e}")),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("Der Import ist abgebrochen: {e}")))
+}
+
 fn bad_upload() -> Response {
     error_page(
         StatusCode::BAD_REQUEST,

@@ -22,6 +22,7 @@ pub enum Section {
     Top,
     New,
     Import,
+    Fim,
     Activation,
     Add,
     Element,
@@ -317,6 +318,23 @@ pub fn list(
                         aria-describedby=[imp_desc] aria-invalid=[imp_invalid];
                 }
                 button type="submit" class="button" { "Paket importieren" }
+            }
+            h2 id="fim" { "FIM-Datenfeldschema importieren" }
+            p class="hint" id="fim-hinweis" { "Ein Stammdatenschema aus dem FIM-Baukasten (XDatenfelder 2 oder 3.0.0, XML) wird als veröffentlichtes Formular Ihrer Kommune übernommen; eine neue Fassung desselben Schemas wird eine neue Version. Codelisten (genericode) können Sie mit hochladen; fehlende Codelisten werden zu Freitextfeldern und als Warnung genannt." }
+            (errors_box(&p.errors, p.error_in == Section::Fim, "fehler-fim"))
+            form method="post" action={ (base) "/fim-import" } enctype="multipart/form-data" class="form" novalidate {
+                input type="hidden" name=(csrf::FIELD) value=(token);
+                div class="field" {
+                    label for="fim-schema" { "Schemadatei (XML)" }
+                    input id="fim-schema" name="schema" type="file" accept="application/xml,text/xml,.xml"
+                        aria-describedby=[if p.error_in == Section::Fim { Some("fim-hinweis fehler-fim") } else { Some("fim-hinweis") }]
+                        aria-invalid=[(p.error_in == Section::Fim).then_some("true")];
+                }
+                div class="field" {
+                    label for="fim-codelisten" { "Codelisten (genericode, optional, mehrere möglich)" }
+                    input id="fim-codelisten" name="codelisten" type="file" multiple accept="application/xml,text/xml,.xml";
+                }
+                button type="submit" class="button" { "Schema importieren" }
             }
             h2 id="vorlagen" { "Vorlagen anderer Kommunen" }
             @if p.templates.is_empty() {
@@ -798,4 +816,46 @@ pub fn preview(
         }
     };
     Html(page(&chrome, &title, content).into_string()).into_response()
+}
+
+/// The answer to a FIM import in the staff UI: what was imported, every warning, where to go on.
+pub fn fim_imported(
+    tenant: &Tenant,
+    imported: &rathaus_forms::Imported,
+    saved: &rathaus_storage::forms::Saved,
+) -> Response {
+    let list = format!("/{}/verwaltung/formulare", tenant.slug);
+    let chrome = Chrome::tenant(tenant)
+        .crumb("Verwaltung", format!("/{}/verwaltung", tenant.slug))
+        .crumb("Formulare", list.clone());
+    let body = page(
+        &chrome,
+        "FIM-Schema importiert",
+        html! {
+            h1 { "FIM-Schema importiert" }
+            div class="hinweisbox erfolg" role="status" {
+                p {
+                    "„" (imported.form.title) "“ ist "
+                    @if saved.changed { "als Version " (saved.version) " veröffentlicht" } @else { "unverändert (Version " (saved.version) ")" }
+                    ": " (imported.groups) " Datenfeldgruppen, " (imported.fields) " Datenfelder."
+                }
+            }
+            @if !imported.warnings.is_empty() {
+                h2 { "Warnungen (" (imported.warnings.len()) ")" }
+                ul { @for w in &imported.warnings { li { (w) } } }
+            }
+            ul {
+                li { a href={ (list) "/" (saved.form_id) } { "Formular im Editor öffnen" } }
+                li { a href={ "/" (tenant.slug) "/formulare/" (saved.form_id) } { "Formular ansehen, wie Bürgerinnen und Bürger es sehen" } }
+                li { a href=(list) { "Zurück zur Übersicht" } }
+            }
+        },
+    );
+    let mut res = Html(body.into_string()).into_response();
+    *res.status_mut() = StatusCode::CREATED;
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
 }
