@@ -209,40 +209,100 @@ pub async fn create(
     }
 }
 
+/// The files of a multipart post by field name (file name, bytes), after its CSRF token was
+/// checked; empty files are left out.
+struct Upload(Vec<(String, String, bytes::Bytes)>);
+
+impl Upload {
+    fn first(&self, field: &str) -> Option<bytes::Bytes> {
+        self.0
+            .iter()
+            .find(|(f, ..)| f == field)
+            .map(|(.., b)| b.clone())
+    }
+
+    fn all(&self, field: &str) -> Vec<(String, bytes::Bytes)> {
+        self.0
+            .iter()
+            .filter(|(f, ..)| f == field)
+            .map(|(_, name, b)| (name.clone(), b.clone()))
+            .collect()
+    }
+}
+
+/// Reads a multipart post of the builder: its CSRF token must be valid.
+async fn read_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Upload, Response> {
+    let mut token = String::new();
+    let mut files = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let file = field.file_name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    Ok(b) if name == csrf::FIELD => {
+                        token = String::from_utf8_lossy(&b).into_owned()
+                    }
+                    Ok(b) if !b.is_empty() => files.push((name, file, b)),
+                    Ok(_) => {}
+                    Err(_) => return Err(bad_upload()),
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return Err(bad_upload()),
+        }
+    }
+    if !csrf::verify(headers, &token, &state.config.csrf_secret) {
+        return Err(expired());
+    }
+    Ok(Upload(files))
+}
+
+/// The list page again with `errors` in `section` (422).
+async fn list_with_errors(
+    state: &AppState,
+    headers: &HeaderMap,
+    tenant: &Tenant,
+    who: &StaffPrincipal,
+    errors: Vec<String>,
+    section: Section,
+) -> Response {
+    let mut page = match list_page(state, tenant, who).await {
+        Ok(p) => p,
+        Err(e) => return internal(e),
+    };
+    page.errors = errors;
+    page.error_in = section;
+    render::list(
+        state,
+        headers,
+        tenant,
+        &page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
 /// `POST /{slug}/verwaltung/formulare/paket-import` (multipart: `csrf`, `paket`).
 pub async fn import(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     SignedIn(_, account): SignedIn,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let (tenant, _, who) = match scope(&state, &slug, &account.id, BUILDER_ROLES).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let mut token = String::new();
-    let mut bytes = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    Ok(b) if name == csrf::FIELD => {
-                        token = String::from_utf8_lossy(&b).into_owned();
-                    }
-                    Ok(b) if name == "paket" => bytes = Some(b),
-                    Ok(_) => {}
-                    Err(_) => return bad_upload(),
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return bad_upload(),
-        }
-    }
-    if !csrf::verify(&headers, &token, &state.config.csrf_secret) {
-        return expired();
-    }
+    let files = match read_upload(&state, &headers, multipart).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let bytes = files.first("paket");
     let result = match bytes.filter(|b| !b.is_empty()) {
         None => Err(BuilderError::Invalid(vec![
             "Bitte wählen Sie eine Paketdatei (JSON) aus.".into(),
@@ -259,19 +319,7 @@ pub async fn import(
             saved.form_id
         )),
         Err(BuilderError::Invalid(errors)) => {
-            let mut page = match list_page(&state, &tenant, &who).await {
-                Ok(p) => p,
-                Err(e) => return internal(e),
-            };
-            page.errors = errors;
-            page.error_in = Section::Import;
-            render::list(
-                &state,
-                &headers,
-                &tenant,
-                &page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            list_with_errors(&state, &headers, &tenant, &who, errors, Section::Import).await
         }
         Err(BuilderError::Storage(e)) => internal(e),
     }
@@ -285,53 +333,22 @@ pub async fn import_fim(
     Path(slug): Path<String>,
     headers: HeaderMap,
     SignedIn(_, account): SignedIn,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let (tenant, _, who) = match scope(&state, &slug, &account.id, BUILDER_ROLES).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let mut token = String::new();
-    let mut schema = None;
-    let mut lists: Vec<(String, bytes::Bytes)> = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                let file = field.file_name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    Ok(b) if name == csrf::FIELD => {
-                        token = String::from_utf8_lossy(&b).into_owned()
-                    }
-                    Ok(b) if name == "schema" => schema = Some(b),
-                    Ok(b) if name == "codelisten" && !b.is_empty() => lists.push((file, b)),
-                    Ok(_) => {}
-                    Err(_) => return bad_upload(),
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return bad_upload(),
-        }
-    }
-    if !csrf::verify(&headers, &token, &state.config.csrf_secret) {
-        return expired();
-    }
-    let refuse = |errors: Vec<String>| async {
-        let mut page = match list_page(&state, &tenant, &who).await {
-            Ok(p) => p,
-            Err(e) => return internal(e),
-        };
-        page.errors = errors;
-        page.error_in = Section::Fim;
-        render::list(
-            &state,
-            &headers,
-            &tenant,
-            &page,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
+    let files = match read_upload(&state, &headers, multipart).await {
+        Ok(f) => f,
+        Err(r) => return r,
     };
-    let Some(schema) = schema.filter(|b| !b.is_empty()) else {
+    let refuse = |errors: Vec<String>| {
+        list_with_errors(&state, &headers, &tenant, &who, errors, Section::Fim)
+    };
+    let schema = files.first("schema");
+    let lists = files.all("codelisten");
+    let Some(schema) = schema else {
         return refuse(vec!["Bitte wählen Sie eine Schemadatei (XML) aus.".into()]).await;
     };
     let imported = match import_with_lists(schema, lists).await {
