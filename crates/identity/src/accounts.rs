@@ -110,11 +110,11 @@ impl Account {
     }
 }
 
-const ACCOUNT_COLUMNS: &str = "id, kind, email, email_verified_at, password_hash, given_name, family_name, birthdate, \
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, email, email_verified_at, password_hash, given_name, family_name, birthdate, \
      street, postal_code, locality, country, organisation_name, totp_secret, totp_last_step, verified_level, \
      locked_until, version, created_at";
 
-fn account_from_row(row: &AnyRow) -> Result<Account> {
+pub(crate) fn account_from_row(row: &AnyRow) -> Result<Account> {
     let verified: Option<String> = row.try_get("verified_level")?;
     let email_verified: Option<String> = row.try_get("email_verified_at")?;
     Ok(Account {

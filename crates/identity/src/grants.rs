@@ -64,8 +64,9 @@ pub struct ConsentInfo {
 /// Outcome of presenting a refresh token.
 #[derive(Debug)]
 pub enum Refresh {
-    /// Valid: the grant, and the new refresh token that replaces it.
-    Rotated(Grant, String),
+    /// Valid: the grant, the new refresh token that replaces it, and the grant's account as it
+    /// is now (`None` if it no longer exists).
+    Rotated(Grant, String, Option<Box<crate::accounts::Account>>),
     /// Unknown, expired, revoked or of another client.
     Invalid,
     /// Already used: the family has been revoked.
@@ -298,12 +299,12 @@ impl GrantStore {
             return Ok(Refresh::Invalid);
         }
         let hash = tokens::hash(token);
-        if let Some((grant, next)) = self
+        if let Some((grant, next, account)) = self
             .rotator
             .rotate(hash.clone(), client_id, valid_for)
             .await?
         {
-            return Ok(Refresh::Rotated(grant, next));
+            return Ok(Refresh::Rotated(grant, next, account));
         }
         let now = now_text();
         // Not rotated: unknown, another client's, expired, revoked — or already used (reuse).
@@ -674,7 +675,7 @@ mod tests {
         let mut next = Vec::new();
         for outcome in outcomes {
             match outcome.expect("rotate") {
-                Refresh::Rotated(g, token) => {
+                Refresh::Rotated(g, token, _) => {
                     assert_eq!(g, grant);
                     next.push(token);
                 }
@@ -706,7 +707,7 @@ mod tests {
         let mut reused = 0;
         for outcome in outcomes {
             match outcome.expect("rotate") {
-                Refresh::Rotated(_, next) => rotated.push(next),
+                Refresh::Rotated(_, next, _) => rotated.push(next),
                 Refresh::Reused => reused += 1,
                 Refresh::Invalid => panic!("a presented token is never unknown here"),
             }

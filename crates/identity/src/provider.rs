@@ -560,7 +560,7 @@ impl Provider {
             Refresh::Reused => Err(OAuthError::invalid_grant(
                 "Das Aktualisierungs-Token wurde bereits verwendet; alle Token dieser Anmeldung sind widerrufen.",
             )),
-            Refresh::Rotated(mut grant, next) => {
+            Refresh::Rotated(mut grant, next, account) => {
                 if let Some(scope) = req.scope.as_deref() {
                     let asked = Scopes::parse(scope);
                     if !asked.is_subset(&Scopes::parse(&grant.scope)) {
@@ -570,10 +570,8 @@ impl Provider {
                     }
                     grant.scope = asked.to_string();
                 }
-                let account = self
-                    .accounts
-                    .get(&grant.account_id)
-                    .await?
+                // Read with the rotation, in its transaction (no read of its own per refresh).
+                let account = account
                     .ok_or_else(|| OAuthError::invalid_grant("Konto existiert nicht mehr."))?;
                 self.issue(client, &grant, &account, None, Some(next)).await
             }

@@ -8,6 +8,7 @@
 //! successors, in one transaction. Races stay decided by the database: of two presentations of
 //! the same token only one finds it unused.
 
+use crate::accounts::{ACCOUNT_COLUMNS, Account, account_from_row};
 use crate::grants::{Grant, grant_from_row, new_refresh};
 use crate::{IdentityError, Result};
 use chrono::Duration;
@@ -22,8 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Most presentations rotated in one transaction (11 bound values each in the insert).
 const MAX_BATCH: usize = 64;
 
-/// A rotated token: the grant it carries and the successor token.
-pub(crate) type Rotated = Option<(Grant, String)>;
+/// A rotated token: the grant it carries, the successor token and the grant's account as it is
+/// now (read in the rotation's transaction; `None` if it no longer exists).
+pub(crate) type Rotated = Option<(Grant, String, Option<Box<Account>>)>;
 
 struct Job {
     hash: String,
@@ -154,6 +156,29 @@ async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
         let grant = grant_from_row(row)?;
         marked.insert((hash, grant.client_id.clone()), (family, grant));
     }
+    // The accounts of the rotated grants, for the ID tokens: one query for the whole batch.
+    let mut accounts: HashMap<String, Account> = HashMap::new();
+    let mut ids: Vec<&str> = marked
+        .values()
+        .map(|(_, g)| g.account_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if !ids.is_empty() {
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut select = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            select = select.bind(*id);
+        }
+        for row in select.fetch_all(&mut *tx).await? {
+            let account = account_from_row(&row)?;
+            accounts.insert(account.id.clone(), account);
+        }
+    }
     // Hand each marked token to the first job that presented it; a second presentation of
     // the same token in the batch finds it used, as it would one batch later.
     let mut outcomes = Vec::with_capacity(jobs.len());
@@ -163,7 +188,8 @@ async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
         match marked.remove(&key) {
             Some((family, grant)) => {
                 let next = new_refresh(&family, &grant, job.valid_for);
-                outcomes.push(Some((grant, next.token.clone())));
+                let account = accounts.get(&grant.account_id).cloned().map(Box::new);
+                outcomes.push(Some((grant, next.token.clone(), account)));
                 successors.push(next);
             }
             None => outcomes.push(None),
