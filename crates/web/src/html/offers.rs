@@ -800,6 +800,7 @@ pub async fn publish(
             Ok(s) => s,
             Err(r) => return r,
         };
+    let answer = |e, status| refused(&state, &headers, &tenant, &who, &doc, e, status);
     let expected = form.version.trim().parse::<i64>().unwrap_or(-1);
     match OfferStore::new(state.db.clone())
         .publish(tenant.id, doc.id, Some(expected), &who.actor())
@@ -809,33 +810,13 @@ pub async fn publish(
             state.online_cache.clear();
             done(&tenant, doc.id, "veroeffentlicht")
         }
-        Err(StorageError::VersionMismatch { .. }) => {
-            refused(
-                &state,
-                &headers,
-                &tenant,
-                &who,
-                &doc,
-                conflict(),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
+        Err(StorageError::VersionMismatch { .. }) => answer(conflict(), StatusCode::CONFLICT).await,
         Err(StorageError::Conflict(m)) => {
             let e = FieldError {
                 field: "version".into(),
                 message: m,
             };
-            refused(
-                &state,
-                &headers,
-                &tenant,
-                &who,
-                &doc,
-                e,
-                StatusCode::CONFLICT,
-            )
-            .await
+            answer(e, StatusCode::CONFLICT).await
         }
         Err(e) => super::internal_error(e),
     }
@@ -854,6 +835,7 @@ pub async fn reuse(
             Ok(s) => s,
             Err(r) => return r,
         };
+    let answer = |e, status| refused(&state, &headers, &tenant, &who, &doc, e, status);
     let expected = form.version.trim().parse::<i64>().unwrap_or(-1);
     let refuse = |message: String| FieldError {
         field: "from".into(),
@@ -863,16 +845,7 @@ pub async fn reuse(
         Ok(p) if p.id != tenant.id => p,
         Ok(_) | Err(StorageError::NotFound(_)) => {
             let e = refuse("Bitte wählen Sie eine andere Kommune aus der Liste.".into());
-            return refused(
-                &state,
-                &headers,
-                &tenant,
-                &who,
-                &doc,
-                e,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return answer(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(e) => return super::internal_error(e),
     };
@@ -892,30 +865,8 @@ pub async fn reuse(
             state.online_cache.clear();
             done(&tenant, doc.id, "nachgenutzt")
         }
-        Err(StorageError::Invalid(m)) => {
-            refused(
-                &state,
-                &headers,
-                &tenant,
-                &who,
-                &doc,
-                refuse(m),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(StorageError::VersionMismatch { .. }) => {
-            refused(
-                &state,
-                &headers,
-                &tenant,
-                &who,
-                &doc,
-                conflict(),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
+        Err(StorageError::Invalid(m)) => answer(refuse(m), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(StorageError::VersionMismatch { .. }) => answer(conflict(), StatusCode::CONFLICT).await,
         Err(e) => super::internal_error(e),
     }
 }
@@ -933,6 +884,7 @@ pub async fn withdraw(
             Ok(s) => s,
             Err(r) => return r,
         };
+    let answer = |e, status| refused(&state, &headers, &tenant, &who, &doc, e, status);
     let expected = form.version.trim().parse::<i64>().unwrap_or(-1);
     match OfferStore::new(state.db.clone())
         .withdraw(tenant.id, doc.id, Some(expected), &who.actor())
@@ -942,18 +894,7 @@ pub async fn withdraw(
             state.online_cache.clear();
             Redirect::to(&format!("{}?meldung=beendet", base(&tenant))).into_response()
         }
-        Err(StorageError::VersionMismatch { .. }) => {
-            refused(
-                &state,
-                &headers,
-                &tenant,
-                &who,
-                &doc,
-                conflict(),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
+        Err(StorageError::VersionMismatch { .. }) => answer(conflict(), StatusCode::CONFLICT).await,
         Err(StorageError::NotFound(_)) => not_found(),
         Err(e) => super::internal_error(e),
     }
