@@ -2,11 +2,11 @@
 //! and the login throttle, in the database.
 
 use crate::audit::account_event;
+use crate::columns::Columns;
 use crate::tokens::{self, prefix};
 use crate::{IdentityError, Result, TrustLevel};
 use chrono::{Duration, Utc};
 use rathaus_core::time::{format_ts, now_text};
-use rathaus_storage::error::parsed;
 use rathaus_storage::{Db, StorageError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -114,33 +114,33 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, email, email_verified_at, pa
      street, postal_code, locality, country, organisation_name, totp_secret, totp_last_step, verified_level, \
      locked_until, version, created_at";
 
-pub(crate) fn account_from_row(row: &AnyRow) -> Result<Account> {
-    let verified: Option<String> = row.try_get("verified_level")?;
-    let email_verified: Option<String> = row.try_get("email_verified_at")?;
+pub(crate) fn account_from_row(row: &impl Columns) -> Result<Account> {
+    let verified: Option<String> = row.col("verified_level")?;
+    let email_verified: Option<String> = row.col("email_verified_at")?;
     Ok(Account {
-        id: row.try_get("id")?,
-        kind: parsed(row, "kind")?,
-        email: row.try_get("email")?,
+        id: row.col("id")?,
+        kind: row.parsed("kind")?,
+        email: row.col("email")?,
         email_verified: email_verified.is_some(),
-        password_hash: row.try_get("password_hash")?,
+        password_hash: row.col("password_hash")?,
         profile: Profile {
-            given_name: row.try_get("given_name")?,
-            family_name: row.try_get("family_name")?,
-            birthdate: row.try_get("birthdate")?,
+            given_name: row.col("given_name")?,
+            family_name: row.col("family_name")?,
+            birthdate: row.col("birthdate")?,
             address: Address {
-                street: row.try_get("street")?,
-                postal_code: row.try_get("postal_code")?,
-                locality: row.try_get("locality")?,
-                country: row.try_get("country")?,
+                street: row.col("street")?,
+                postal_code: row.col("postal_code")?,
+                locality: row.col("locality")?,
+                country: row.col("country")?,
             },
-            organisation_name: row.try_get("organisation_name")?,
+            organisation_name: row.col("organisation_name")?,
         },
-        totp_secret: row.try_get("totp_secret")?,
-        totp_last_step: row.try_get("totp_last_step")?,
+        totp_secret: row.col("totp_secret")?,
+        totp_last_step: row.col("totp_last_step")?,
         verified_level: verified.as_deref().and_then(TrustLevel::from_acr),
-        locked_until: row.try_get("locked_until")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
+        locked_until: row.col("locked_until")?,
+        version: row.col("version")?,
+        created_at: row.col("created_at")?,
     })
 }
 

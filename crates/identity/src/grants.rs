@@ -2,6 +2,7 @@
 //! token families, revoked access tokens and signing keys.
 
 use crate::audit::{account_event, entry};
+use crate::columns::Columns;
 use crate::keys::{KeyRing, SigningAlg, SigningKey};
 use crate::rotation::Rotator;
 use crate::scope::Scopes;
@@ -14,7 +15,6 @@ use rathaus_core::time::{format_ts, now_text, parse_ts};
 use rathaus_storage::{Db, StorageError, audit};
 use serde_json::json;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// What a login grants a client: the data carried from the authorization request to the tokens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,18 +80,18 @@ pub struct GrantStore {
     rotator: std::sync::Arc<Rotator>,
 }
 
-pub(crate) fn grant_from_row(row: &AnyRow) -> Result<Grant> {
-    let level: String = row.try_get("level")?;
-    let amr: String = row.try_get("amr")?;
+pub(crate) fn grant_from_row(row: &impl Columns) -> Result<Grant> {
+    let level: String = row.col("level")?;
+    let amr: String = row.col("amr")?;
     Ok(Grant {
-        client_id: row.try_get("client_id")?,
-        account_id: row.try_get("account_id")?,
-        sid: row.try_get("sid")?,
-        scope: row.try_get("scope")?,
+        client_id: row.col("client_id")?,
+        account_id: row.col("account_id")?,
+        sid: row.col("sid")?,
+        scope: row.col("scope")?,
         level: TrustLevel::from_acr(&level)
             .ok_or_else(|| StorageError::Corrupt(format!("level = {level:?}")))?,
         amr: amr.split_ascii_whitespace().map(str::to_owned).collect(),
-        auth_time: row.try_get("auth_time")?,
+        auth_time: row.col("auth_time")?,
     })
 }
 
@@ -537,6 +537,10 @@ impl GrantStore {
     }
 }
 
+/// [`NewRefresh::insert_direct`]'s statement (SQLite's numbered parameters).
+pub(crate) const INSERT_REFRESH_DIRECT: &str = "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
 /// A refresh token about to be written.
 pub(crate) struct NewRefresh {
     /// The token handed to the client.
@@ -549,6 +553,29 @@ pub(crate) struct NewRefresh {
 }
 
 impl NewRefresh {
+    /// Inserts the row with [`INSERT_REFRESH_DIRECT`] through the direct SQLite connection.
+    pub(crate) fn insert_direct(
+        &self,
+        stmt: &mut rathaus_storage::rusqlite::Statement<'_>,
+    ) -> Result<()> {
+        let g = &self.grant;
+        stmt.execute(rathaus_storage::rusqlite::params![
+            self.hash,
+            self.family,
+            g.client_id,
+            g.account_id,
+            g.sid,
+            g.scope,
+            g.level.as_str(),
+            g.amr.join(" "),
+            g.auth_time,
+            self.created_at,
+            self.expires_at,
+        ])
+        .map_err(StorageError::from)?;
+        Ok(())
+    }
+
     /// Binds the 11 values of one row of `oidc_refresh_tokens` (column order of the inserts).
     pub(crate) fn bind<'q>(
         &'q self,
@@ -675,8 +702,12 @@ mod tests {
         let mut next = Vec::new();
         for outcome in outcomes {
             match outcome.expect("rotate") {
-                Refresh::Rotated(g, token, _) => {
+                Refresh::Rotated(g, token, account) => {
                     assert_eq!(g, grant);
+                    // The account is read in the rotation's transaction, for the ID token.
+                    let account = account.expect("account of the grant");
+                    assert_eq!(account.id, grant.account_id);
+                    assert_eq!(account.email, "rotation@example.org");
                     next.push(token);
                 }
                 other => panic!("expected rotation, got {other:?}"),
@@ -720,6 +751,18 @@ mod tests {
                 .expect("rotate"),
             Refresh::Invalid
         ));
+        // An expired token does not rotate.
+        let expired = store
+            .issue_refresh(&grant, Duration::seconds(-1))
+            .await
+            .expect("issue");
+        assert!(matches!(
+            store
+                .rotate_refresh(&expired, "app-a", ttl)
+                .await
+                .expect("rotate"),
+            Refresh::Invalid
+        ));
         // Unknown and malformed tokens.
         assert!(matches!(
             store
@@ -732,6 +775,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn batched_rotation_sqlite() {
+        // On SQLite the batches go through the direct connection's writer thread.
+        let tdb = TestDatabase::new("sqlite").await.expect("test database");
+        let db = tdb.connect().await.expect("connect");
+        assert!(db.direct_sqlite().expect("direct connection").is_some());
         batched_rotation("sqlite").await;
     }
 

@@ -11,6 +11,7 @@
 pub mod accounts;
 mod audit;
 pub mod clients;
+mod columns;
 pub mod error;
 pub mod grants;
 pub mod keys;

@@ -7,12 +7,19 @@
 //! `UPDATE … RETURNING` marks every presented token used, one multi-row `INSERT` writes the
 //! successors, in one transaction. Races stay decided by the database: of two presentations of
 //! the same token only one finds it unused.
+//!
+//! On SQLite the batch is written by a thread of its own over a direct connection to the file
+//! ([`Db::direct_sqlite`]): a statement there costs microseconds, while each statement through
+//! the pool is a round trip to sqlx's worker thread (measured: those hand-offs, not the
+//! signatures, bounded the refresh rate). On PostgreSQL the batch goes through the pool.
 
 use crate::accounts::{ACCOUNT_COLUMNS, Account, account_from_row};
-use crate::grants::{Grant, grant_from_row, new_refresh};
+use crate::columns::Columns;
+use crate::grants::{Grant, INSERT_REFRESH_DIRECT, grant_from_row, new_refresh};
 use crate::{IdentityError, Result};
 use chrono::Duration;
 use rathaus_core::time::now_text;
+use rathaus_storage::rusqlite::{self, TransactionBehavior, params};
 use rathaus_storage::{Db, StorageError};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -22,6 +29,15 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most presentations rotated in one transaction (11 bound values each in the insert).
 const MAX_BATCH: usize = 64;
+
+/// How long the SQLite writer waits for more presentations before writing a batch that is not
+/// full, while it is busy: a commit costs about as much as the rows in it (WAL frames, system
+/// calls), so concurrent refreshes should share one. Short against a request's latency.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(400);
+
+/// The writer counts as busy when its previous batch ended less than this long ago; the first
+/// presentation after a pause is written at once.
+const BUSY_GAP: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// A rotated token: the grant it carries, the successor token and the grant's account as it is
 /// now (read in the rotation's transaction; `None` if it no longer exists).
@@ -66,7 +82,7 @@ impl Rotator {
     ) -> Result<Rotated> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-            tokio::spawn(run(self.db.clone(), rx));
+            start(&self.db, rx);
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -98,26 +114,153 @@ async fn receive(
     }
 }
 
+/// Starts the writer: a thread with a direct connection on SQLite, else a task on the pool.
+fn start(db: &Db, rx: mpsc::Receiver<Job>) {
+    let direct = db.direct_sqlite().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no direct SQLite connection for refresh rotation; using the pool");
+        None
+    });
+    let Some(conn) = direct else {
+        tokio::spawn(run(db.clone(), rx));
+        return;
+    };
+    let gate = db.shared_write_gate();
+    let spawned = std::thread::Builder::new()
+        .name("refresh-rotation".into())
+        .spawn(move || run_direct(conn, gate, rx));
+    if let Err(e) = spawned {
+        // The receiver went with the closure: `rotate` finds the queue closed and rotates
+        // each presentation alone through the pool.
+        tracing::error!(error = %e, "refresh rotation thread not started");
+    }
+}
+
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match rotate_batch(&db, &batch).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
+        let outcome = rotate_batch(&db, &batch).await;
+        answer(&mut batch, outcome);
+    }
+}
+
+/// The writer thread on SQLite: takes what is queued, writes it in one transaction behind the
+/// process's write gate (so it queues with the pool's writers instead of meeting them in
+/// SQLite's busy handler), answers, and ends when the store is dropped.
+fn run_direct(
+    mut conn: rusqlite::Connection,
+    gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut last_done = std::time::Instant::now();
+    while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+        if last_done.elapsed() < BUSY_GAP {
+            gather(&mut rx, &mut batch);
+        }
+        let outcome = {
+            let _gate = gate.as_ref().map(|g| g.blocking_lock());
+            rotate_batch_direct(&mut conn, &batch)
+        };
+        answer(&mut batch, outcome);
+        last_done = std::time::Instant::now();
+    }
+}
+
+/// Adds what arrives within [`GATHER`] to `batch` (up to [`MAX_BATCH`]).
+fn gather(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    let deadline = std::time::Instant::now() + GATHER;
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(mpsc::error::TryRecvError::Empty) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(GATHER / 4);
             }
-            Err(e) => {
-                // Nothing was committed: every token of the batch is still unused and the
-                // clients may retry.
-                tracing::error!(error = %e, size = batch.len(), "refresh rotation failed");
-                let message = e.to_string();
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(message.clone()));
-                }
+            Err(_) => break,
+        }
+    }
+}
+
+/// Sends each job of `batch` its outcome and empties the batch.
+fn answer(batch: &mut Vec<Job>, outcome: Result<Vec<Rotated>>) {
+    match outcome {
+        Ok(outcomes) => {
+            for (job, outcome) in batch.drain(..).zip(outcomes) {
+                let _ = job.reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            // Nothing was committed: every token of the batch is still unused and the
+            // clients may retry.
+            tracing::error!(error = %e, size = batch.len(), "refresh rotation failed");
+            let message = e.to_string();
+            for job in batch.drain(..) {
+                let _ = job.reply.send(Err(message.clone()));
             }
         }
     }
+}
+
+/// Marks one presented token used (the direct connection's form of the batch update).
+const MARK_DIRECT: &str = "UPDATE oidc_refresh_tokens SET used_at = ?1 \
+     WHERE token_hash = ?2 AND client_id = ?3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 \
+     RETURNING family_id, client_id, account_id, sid, scope, level, amr, auth_time";
+
+/// [`rotate_batch`] over the direct SQLite connection: the same outcome, one prepared
+/// statement per step and job, all in one `IMMEDIATE` transaction.
+fn rotate_batch_direct(conn: &mut rusqlite::Connection, jobs: &[Job]) -> Result<Vec<Rotated>> {
+    static ACCOUNT_BY_ID: OnceLock<String> = OnceLock::new();
+    let account_by_id = ACCOUNT_BY_ID
+        .get_or_init(|| format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"));
+    let now = now_text();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StorageError::from)?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    {
+        let mut mark = tx.prepare_cached(MARK_DIRECT).map_err(StorageError::from)?;
+        let mut read_account = tx
+            .prepare_cached(account_by_id)
+            .map_err(StorageError::from)?;
+        let mut insert = tx
+            .prepare_cached(INSERT_REFRESH_DIRECT)
+            .map_err(StorageError::from)?;
+        let mut accounts: HashMap<String, Option<Account>> = HashMap::new();
+        for job in jobs {
+            let marked = {
+                let mut rows = mark
+                    .query(params![now, job.hash, job.client_id])
+                    .map_err(StorageError::from)?;
+                match rows.next().map_err(StorageError::from)? {
+                    Some(row) => Some((row.col::<String>("family_id")?, grant_from_row(row)?)),
+                    None => None,
+                }
+            };
+            let Some((family, grant)) = marked else {
+                outcomes.push(None);
+                continue;
+            };
+            if !accounts.contains_key(&grant.account_id) {
+                let mut rows = read_account
+                    .query(params![grant.account_id])
+                    .map_err(StorageError::from)?;
+                let account = match rows.next().map_err(StorageError::from)? {
+                    Some(row) => Some(account_from_row(row)?),
+                    None => None,
+                };
+                accounts.insert(grant.account_id.clone(), account);
+            }
+            let next = new_refresh(&family, &grant, job.valid_for);
+            next.insert_direct(&mut insert)?;
+            let account = accounts
+                .get(&grant.account_id)
+                .cloned()
+                .flatten()
+                .map(Box::new);
+            outcomes.push(Some((grant, next.token, account)));
+        }
+    }
+    tx.commit().map_err(StorageError::from)?;
+    Ok(outcomes)
 }
 
 /// Rotates a batch in one transaction; the outcomes are in the order of `jobs`.

@@ -34,6 +34,8 @@ pub struct Db {
     /// SQLite has one writer at a time; transactions that start reading and then write would
     /// otherwise collide and wait in SQLite's busy handler (sleeping). See [`Db::write_gate`].
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The SQLite file, for connections outside the pool ([`Db::direct_sqlite`]).
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -68,6 +70,18 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The file of an SQLite URL (`sqlite://PATH?…` or `sqlite:PATH`); `None` for other engines and
+/// in-memory databases.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory =
+        path.is_empty() || path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory");
+    (!memory).then(|| std::path::PathBuf::from(path))
 }
 
 impl Db {
@@ -122,7 +136,36 @@ impl Db {
             pool,
             backend,
             write_gate: Default::default(),
+            sqlite_file: sqlite_file(url),
         })
+    }
+
+    /// A connection of its own to the SQLite file, outside the pool, with the pool's settings:
+    /// for a dedicated writer thread that runs many small statements without a round trip
+    /// through sqlx's worker thread for each. `None` on PostgreSQL and for in-memory databases.
+    pub fn direct_sqlite(&self) -> Result<Option<rusqlite::Connection>> {
+        let Some(path) = &self.sqlite_file else {
+            return Ok(None);
+        };
+        use rusqlite::OpenFlags;
+        // The pool has created the file; never create another one elsewhere.
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        )?;
+        Ok(Some(conn))
+    }
+
+    /// The write gate of [`Db::write_gate`] as a shared handle, for a thread outside the async
+    /// runtime (`blocking_lock`). `None` on PostgreSQL.
+    pub fn shared_write_gate(&self) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.clone()),
+            Backend::Postgres => None,
+        }
     }
 
     /// On SQLite, a guard that lets one write transaction of this process run at a time; hold
@@ -190,6 +233,27 @@ impl Db {
     /// Closes all connections.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sqlite_file_of_urls() {
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/rathaus/rathaus.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/rathaus/rathaus.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:data/rathaus.db"),
+            Some(PathBuf::from("data/rathaus.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://x.db?mode=memory&cache=shared"), None);
+        assert_eq!(sqlite_file("postgres://localhost/test"), None);
     }
 }
 

@@ -8,6 +8,9 @@ pub enum StorageError {
     /// The database could not be reached or answered with an error.
     #[error("Datenbankfehler: {0}")]
     Database(#[from] sqlx::Error),
+    /// The direct SQLite connection (outside the pool) answered with an error.
+    #[error("Datenbankfehler (SQLite): {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Applying migrations failed.
     #[error("Migration fehlgeschlagen: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

@@ -23,6 +23,8 @@ pub mod testing;
 pub use blobs::{BlobConfig, Blobs};
 pub use db::{Backend, Db, redact_url, values_placeholders};
 pub use error::StorageError;
+/// The SQLite binding of [`Db::direct_sqlite`], for callers that write through it.
+pub use rusqlite;
 
 /// Result type of this crate.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
