@@ -253,10 +253,12 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         max_upload_bytes: config.forms.max_upload_bytes,
         clamav: config.forms.clamav.clone(),
         submission_rate_per_minute: config.forms.anonymous_submissions_per_minute,
+        einvoice_max_bytes: config.einvoice.max_bytes,
+        einvoice_rate_per_minute: config.einvoice.receptions_per_minute,
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
     let state = rathaus_web::AppState {
-        einvoice_validator: xrechnung::load_for_serve(),
+        einvoice_validator: xrechnung::load_for_serve(config.einvoice.max_bytes),
         ..state
     };
     rathaus_web::search_index::spawn_refresher(state.clone());

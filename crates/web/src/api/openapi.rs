@@ -190,6 +190,11 @@ const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "Von dieser Adresse kamen in der letzten Minute mehr Anträge ohne Servicekonto, als `forms.anonymous_submissions_per_minute` erlaubt; `Retry-After` nennt die Wartezeit in Sekunden.",
     ),
     (
+        "too-many-einvoices",
+        "Zu viele E-Rechnungen",
+        "Von diesem Absender (Token oder Adresse) kamen in der letzten Minute mehr E-Rechnungen, als `einvoice.receptions_per_minute` erlaubt; `Retry-After` nennt die Wartezeit in Sekunden.",
+    ),
+    (
         "not-found",
         "Nicht gefunden",
         "Die Ressource oder der Mandant existiert nicht.",

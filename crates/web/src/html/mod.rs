@@ -4,7 +4,7 @@ mod accessibility;
 pub(crate) mod backoffice;
 mod dashboard;
 mod einvoice_view;
-mod einvoices;
+pub(crate) mod einvoices;
 pub mod layout;
 mod offers;
 mod services;
@@ -60,10 +60,6 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(offers::withdraw),
         )
         .route("/{slug}/verwaltung/rechnungen", get(einvoices::list))
-        .route(
-            "/{slug}/verwaltung/rechnungen/hochladen",
-            get(einvoices::upload_form).post(einvoices::upload),
-        )
         .route(
             "/{slug}/verwaltung/rechnungen/{id}",
             get(einvoices::detail).post(einvoices::step),
