@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod demo;
+mod einvoice;
 mod forms;
 mod identity;
 mod memory;
@@ -78,6 +79,11 @@ enum Command {
     Xrechnung {
         #[command(subcommand)]
         command: xrechnung::XrechnungCommand,
+    },
+    /// E-Rechnung reception: Leitweg-ID routes.
+    Einvoice {
+        #[command(subcommand)]
+        command: einvoice::EinvoiceCommand,
     },
     /// Staff accounts.
     Staff {
@@ -350,6 +356,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Openapi => println!("{}", rathaus_web::openapi_json()),
         Command::Xrechnung { command } => return xrechnung::run(command),
         Command::Forms { command } => forms::run(command).await?,
+        Command::Einvoice { command } => einvoice::run(command).await?,
         Command::Catalog {
             command:
                 CatalogCommand::Import {

@@ -352,6 +352,15 @@ async fn desk(s: &Server, ubl_id: &str) {
     assert_eq!(upload.status, 200);
     assert!(upload.body.contains("Höchstens 20 MB"), "{}", upload.body);
     large_uploads(s, &mut staff).await;
+    let routes = staff.get("/koeln/verwaltung/rechnungen/leitweg-ids").await;
+    assert_eq!(routes.status, 200);
+    assert!(
+        routes.body.contains("<code>04011000-12350-85</code>")
+            && routes.body.contains("Amt für Schulentwicklung")
+            && !routes.body.contains("99000000"),
+        "{}",
+        routes.body
+    );
     assert_eq!(
         staff
             .get(&format!("/duesseldorf/verwaltung/rechnungen/{ubl_id}"))

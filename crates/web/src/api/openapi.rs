@@ -127,6 +127,8 @@ impl Modify for ProblemResponses {
         super::einvoices::receive, super::einvoices::report, super::einvoices::list,
         super::einvoices::get_one, super::einvoices::factual, super::einvoices::arithmetic,
         super::einvoices::reject, super::einvoices::hkr_export,
+        super::leitweg_routes::list, super::leitweg_routes::create, super::leitweg_routes::update,
+        super::leitweg_routes::remove,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
@@ -217,7 +219,7 @@ const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
     (
         "conflict",
         "Konflikt",
-        "Ein eindeutiger Wert (z. B. Kurzname, AGS) ist bereits vergeben.",
+        "Ein eindeutiger Wert (z. B. Kurzname, AGS, Leitweg-ID-Präfix) ist bereits vergeben.",
     ),
     (
         "version-mismatch",

@@ -94,7 +94,11 @@ pub async fn list(
         html! {
             h1 { "Eingegangene E-Rechnungen" }
             p { "Angemeldet als " strong { (who.login) } " (" (who.office) ")." }
-            p { a href={ (base) "/hochladen" } { "E-Rechnung hochladen" } }
+            p {
+                a href={ (base) "/hochladen" } { "E-Rechnung hochladen" }
+                " · "
+                a href={ (base) "/leitweg-ids" } { "Leitweg-IDs dieser Verwaltung" }
+            }
             nav aria-label="Nach Status filtern" {
                 ul class="filter" {
                     li { a href=(base) aria-current=[status.is_none().then_some("page")] { "Alle" } }
@@ -174,6 +178,50 @@ async fn readable(
         )),
         Err(e) => Err(internal(e)),
     }
+}
+
+/// The tenant's Leitweg-ID routes (read-only; admins change them through the API or the CLI).
+pub async fn routes(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    SignedIn(_, account): SignedIn,
+) -> Response {
+    let (tenant, _, _) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let routes = match state.einvoices.routes(tenant.id).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let title = "Leitweg-IDs";
+    let body = page(
+        &chrome(&tenant).crumb(title, format!("{}/leitweg-ids", base(&tenant))),
+        title,
+        html! {
+            h1 { (title) }
+            p { "E-Rechnungen, deren Leitweg-ID (BT-10) mit einem dieser Präfixe beginnt, gehen an die genannte Dienststelle; passen mehrere, gilt das längste Präfix." }
+            @if routes.is_empty() {
+                p { "Dieser Verwaltung ist keine Leitweg-ID zugeordnet." }
+            } @else {
+                table class="data" {
+                    caption { "Zugeordnete Leitweg-IDs" }
+                    thead { tr { th scope="col" { "Leitweg-ID (Präfix)" } th scope="col" { "Dienststelle" } th scope="col" { "Eingerichtet" } } }
+                    tbody {
+                        @for r in &routes {
+                            tr {
+                                th scope="row" { code { (r.leitweg_prefix) } }
+                                td { (r.office) }
+                                td { (rathaus_core::time::display_de(&r.created_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            p { "Änderungen nehmen Administratorinnen und Administratoren über die API (" code { "/api/v1/tenants/" (tenant.slug) "/leitweg-routes" } ") oder den Betrieb mit " code { "rathaus einvoice routes" } " vor." }
+        },
+    );
+    Html(body.into_string()).into_response()
 }
 
 /// One invoice with its readable view, report, history and the workflow buttons.

@@ -61,6 +61,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/{slug}/verwaltung/rechnungen", get(einvoices::list))
         .route(
+            "/{slug}/verwaltung/rechnungen/leitweg-ids",
+            get(einvoices::routes),
+        )
+        .route(
             "/{slug}/verwaltung/rechnungen/{id}",
             get(einvoices::detail).post(einvoices::step),
         )
