@@ -273,6 +273,7 @@ pub(crate) async fn receive_bytes(
 #[utoipa::path(post, path = "/api/v1/einvoices", operation_id = "receiveEinvoice", tag = "E-Rechnung",
     request_body(content = String, content_type = "application/xml", description = "XRechnung (UBL or CII), at most `einvoice.max_bytes` (default 20 MB)"),
     responses((status = 201, body = Receipt),
+        (status = 401, body = Problem, description = "a bearer token was sent but is unknown or expired (no token is needed)"),
         (status = 404, body = Problem, description = "Leitweg-ID not assigned to any recipient"),
         (status = 409, body = Problem, description = "same seller and invoice number already received; `field` is the id of the first"),
         (status = 413, body = Problem),
