@@ -43,6 +43,29 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// Online forms.
     pub forms: FormsConfig,
+    /// E-Rechnung reception.
+    pub einvoice: EinvoiceConfig,
+}
+
+/// E-Rechnung reception.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct EinvoiceConfig {
+    /// Largest accepted invoice in bytes, for `POST /api/v1/einvoices` and the staff upload page
+    /// alike; larger ones get 413.
+    pub max_bytes: usize,
+    /// Invoices per sending client (staff token or machine client; else client address; on the
+    /// upload page the signed-in account) and minute, per app node; more get 429. `0`: no limit.
+    pub receptions_per_minute: u32,
+}
+
+impl Default for EinvoiceConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 20 * 1024 * 1024,
+            receptions_per_minute: 60,
+        }
+    }
 }
 
 /// Online forms.
@@ -201,6 +224,7 @@ impl Default for Config {
             blobs: BlobConfig::default(),
             identity: IdentityConfig::default(),
             forms: FormsConfig::default(),
+            einvoice: EinvoiceConfig::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod demo;
+mod einvoice;
 mod forms;
 mod identity;
 mod memory;
@@ -78,6 +79,11 @@ enum Command {
     Xrechnung {
         #[command(subcommand)]
         command: xrechnung::XrechnungCommand,
+    },
+    /// E-Rechnung reception: Leitweg-ID routes.
+    Einvoice {
+        #[command(subcommand)]
+        command: einvoice::EinvoiceCommand,
     },
     /// Staff accounts.
     Staff {
@@ -253,10 +259,12 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         max_upload_bytes: config.forms.max_upload_bytes,
         clamav: config.forms.clamav.clone(),
         submission_rate_per_minute: config.forms.anonymous_submissions_per_minute,
+        einvoice_max_bytes: config.einvoice.max_bytes,
+        einvoice_rate_per_minute: config.einvoice.receptions_per_minute,
     };
     let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
     let state = rathaus_web::AppState {
-        einvoice_validator: xrechnung::load_for_serve(),
+        einvoice_validator: xrechnung::load_for_serve(config.einvoice.max_bytes),
         ..state
     };
     rathaus_web::search_index::spawn_refresher(state.clone());
@@ -348,6 +356,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Openapi => println!("{}", rathaus_web::openapi_json()),
         Command::Xrechnung { command } => return xrechnung::run(command),
         Command::Forms { command } => forms::run(command).await?,
+        Command::Einvoice { command } => einvoice::run(command).await?,
         Command::Catalog {
             command:
                 CatalogCommand::Import {

@@ -126,14 +126,19 @@ fn print_text(file: &Path, report: &Report) {
 
 /// The validator for `serve`: from `RATHAUS_XRECHNUNG_CONFIG` or the default directory, loaded
 /// once per process. Without a usable configuration E-Rechnung reception answers 503.
-pub fn load_for_serve() -> Option<std::sync::Arc<Validator>> {
+pub fn load_for_serve(max_bytes: usize) -> Option<std::sync::Arc<Validator>> {
     let dir = std::env::var_os("RATHAUS_XRECHNUNG_CONFIG")
         .map_or_else(|| PathBuf::from(DEFAULT_CONFIG), PathBuf::from);
     let started = std::time::Instant::now();
     match Validator::load(&dir) {
         Ok(v) => {
             tracing::info!(config = %dir.display(), load_ms = started.elapsed().as_millis() as u64, "XRechnung validator loaded");
-            Some(std::sync::Arc::new(v))
+            // Accept invoices up to `einvoice.max_bytes` (never below the default limits).
+            let limits = rathaus_einvoice::Limits {
+                max_bytes: max_bytes.max(rathaus_einvoice::Limits::default().max_bytes),
+                ..rathaus_einvoice::Limits::default()
+            };
+            Some(std::sync::Arc::new(v.with_limits(limits)))
         }
         Err(e) => {
             tracing::warn!(config = %dir.display(), error = %e, "no XRechnung configuration: E-Rechnung reception disabled");

@@ -350,6 +350,17 @@ async fn desk(s: &Server, ubl_id: &str) {
     );
     let upload = staff.get("/koeln/verwaltung/rechnungen/hochladen").await;
     assert_eq!(upload.status, 200);
+    assert!(upload.body.contains("Höchstens 20 MB"), "{}", upload.body);
+    large_uploads(s, &mut staff).await;
+    let routes = staff.get("/koeln/verwaltung/rechnungen/leitweg-ids").await;
+    assert_eq!(routes.status, 200);
+    assert!(
+        routes.body.contains("<code>04011000-12350-85</code>")
+            && routes.body.contains("Amt für Schulentwicklung")
+            && !routes.body.contains("99000000"),
+        "{}",
+        routes.body
+    );
     assert_eq!(
         staff
             .get(&format!("/duesseldorf/verwaltung/rechnungen/{ubl_id}"))
@@ -359,4 +370,190 @@ async fn desk(s: &Server, ubl_id: &str) {
     );
 }
 
+/// The UBL test invoice with another number, padded with a comment to about `size` bytes.
+fn padded_invoice(number: &str, size: usize) -> Vec<u8> {
+    let xml = String::from_utf8(file(VISIBLE, "01.01a-INVOICE_ubl.xml"))
+        .unwrap()
+        .replace("123456XX", number);
+    let padding = size.saturating_sub(xml.len() + 16);
+    let comment = format!("<!-- {} -->\n", "x".repeat(padding));
+    xml.replacen("?>\n", &format!("?>\n{comment}"), 1)
+        .into_bytes()
+}
+
+/// Posts `bytes` as the file of the upload page with its CSRF token.
+async fn upload(staff: &mut Browser<'_>, s: &Server, bytes: Vec<u8>) -> crate::support::Answer {
+    let page = staff.get("/koeln/verwaltung/rechnungen/hochladen").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", crate::support::input(&page.body, "csrf"))
+        .part(
+            "datei",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name("rechnung.xml")
+                .mime_str("application/xml")
+                .unwrap(),
+        );
+    staff
+        .send(
+            s.client
+                .post(s.url("/koeln/verwaltung/rechnungen/hochladen"))
+                .multipart(form),
+        )
+        .await
+}
+
+/// The upload page takes invoices up to `einvoice.max_bytes` (20 MB), like the API, far above
+/// the pages' general 1 MB; above it a German 413 page names the limit.
+async fn large_uploads(s: &Server, staff: &mut Browser<'_>) {
+    let big = padded_invoice("GROSS-5MB", 5 * 1024 * 1024);
+    assert!(big.len() > 5 * 1024 * 1024 - 64);
+    let answer = upload(staff, s, big).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains("Die Rechnung GROSS-5MB wurde angenommen und koeln / Kämmerei zugeordnet"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("zu groß"));
+
+    // Over the limit, sent whole as a browser does: the 413 page, not a reset connection.
+    let huge = padded_invoice("GROSS-21MB", 21 * 1024 * 1024);
+    let answer = upload(staff, s, huge).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    assert!(answer.body.contains("Rechnung zu groß"), "{}", answer.body);
+    assert!(answer.body.contains("erlaubten 20 MB"), "{}", answer.body);
+    assert!(answer.body.contains("lang=\"de\""));
+    // Announced with Expect: 100-continue (as curl does): refused before any byte is sent.
+    let cookie = staff.cookie_header();
+    let (status, text) = s
+        .oversized(
+            "POST",
+            "/koeln/verwaltung/rechnungen/hochladen",
+            &[
+                ("Content-Type", "multipart/form-data; boundary=grenze"),
+                ("Cookie", cookie.as_str()),
+            ],
+            100 * 1024 * 1024,
+        )
+        .await;
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("erlaubten 20 MB"), "{text}");
+    // The server is fine and the page still works.
+    assert_eq!(
+        staff
+            .get("/koeln/verwaltung/rechnungen/hochladen")
+            .await
+            .status,
+        200
+    );
+}
+
 on_both_backends!(einvoice_reception_approval_export, reception);
+
+/// `einvoice.receptions_per_minute`: per staff principal or address on the API (429
+/// problem+json with `Retry-After`), per signed-in account on the upload page (German 429 page).
+async fn rate_limit(backend: &str) {
+    let db = rathaus_storage::testing::TestDatabase::new(backend)
+        .await
+        .expect("test database");
+    let s = Server::start(
+        db,
+        "demo",
+        &[("RATHAUS_EINVOICE__RECEPTIONS_PER_MINUTE", "2")],
+    );
+    let broken = || b"<Invoice><unclosed>".to_vec();
+    for _ in 0..2 {
+        let (status, _, p) = send(&s, broken(), "application/xml").await;
+        assert_eq!(status, 422, "{p}");
+    }
+    let res = s
+        .client
+        .post(s.url("/api/v1/einvoices"))
+        .header("content-type", "application/xml")
+        .body(broken())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["type"], "/api/probleme/too-many-einvoices", "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mehr als 2 E-Rechnungen")
+    );
+
+    // A sender with a token has its own allowance, whatever its address used.
+    let kasse = s.token("koeln", "limit-kasse", "Kasse");
+    let with_token = |t: &str| {
+        s.client
+            .post(s.url("/api/v1/einvoices"))
+            .bearer_auth(t)
+            .header("content-type", "application/xml")
+            .body(broken())
+    };
+    for _ in 0..2 {
+        assert_eq!(with_token(&kasse).send().await.unwrap().status(), 422);
+    }
+    let res = with_token(&kasse).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    // A token that is sent must be valid.
+    assert_eq!(with_token("rth_falsch").send().await.unwrap().status(), 401);
+
+    // The upload page: per signed-in account, a German page.
+    let mut staff = Browser::new(&s);
+    staff
+        .sign_in(
+            "sachbearbeitung.koeln@example.org",
+            "Demo-Passwort-1",
+            "/koeln/verwaltung/rechnungen",
+        )
+        .await;
+    for _ in 0..2 {
+        let a = upload(&mut staff, &s, broken()).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(a.body.contains("keine lesbare E-Rechnung"), "{}", a.body);
+    }
+    let page = staff.get("/koeln/verwaltung/rechnungen/hochladen").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", crate::support::input(&page.body, "csrf"))
+        .part(
+            "datei",
+            reqwest::multipart::Part::bytes(broken()).file_name("r.xml"),
+        );
+    let res = s
+        .client
+        .post(s.url("/koeln/verwaltung/rechnungen/hochladen"))
+        .header("cookie", staff.cookie_header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Zu viele E-Rechnungen"), "{body}");
+    assert!(body.contains("lang=\"de\""));
+}
+
+mod einvoice_rate_limit {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::rate_limit("sqlite").await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::rate_limit("postgres").await;
+    }
+}

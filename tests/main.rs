@@ -12,6 +12,7 @@ mod forms_builder;
 mod identity;
 mod inventory;
 mod isolation;
+mod leitweg_routes;
 mod offers;
 mod pages;
 mod passkeys;

@@ -66,6 +66,32 @@ describe('Pages behind the login (axe-core)', () => {
     }
   });
 
+  test('invoice desk of Köln: list, Leitweg-IDs, upload page and the page for a too large file', async () => {
+    const page = await loggedIn(ctx, CLERK, '/koeln/verwaltung/rechnungen');
+    try {
+      await expectNoViolations(page, '/koeln/verwaltung/rechnungen');
+      await Promise.all([page.waitForURL(/leitweg-ids$/), page.getByRole('link', { name: 'Leitweg-IDs dieser Verwaltung' }).click()]);
+      assert.match(await page.locator('main').innerText(), /04011000-12350-85\s+Amt für Schulentwicklung/);
+      await expectNoViolations(page, '/koeln/verwaltung/rechnungen/leitweg-ids');
+      await page.goto(`${ctx.server.baseUrl}/koeln/verwaltung/rechnungen/hochladen`);
+      await expectNoViolations(page, '/koeln/verwaltung/rechnungen/hochladen');
+      // A file over einvoice.max_bytes (20 MB), sent by the browser as a whole: the 413 page.
+      await page.getByLabel('XML-Datei der Rechnung').setInputFiles({
+        name: 'gross.xml', mimeType: 'application/xml', buffer: Buffer.alloc(21 * 1024 * 1024, 'x'),
+      });
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Prüfen und empfangen' }).click(),
+      ]);
+      assert.equal(answer.status(), 413);
+      await page.getByRole('heading', { name: 'Rechnung zu groß' }).waitFor();
+      assert.match(await page.locator('main').innerText(), /erlaubten 20 MB/);
+      await expectNoViolations(page, 'upload of a too large invoice');
+    } finally {
+      await page.close();
+    }
+  });
+
   test('form builder of Köln (Redaktion): list, editor, a field with a condition, preview, publish', async () => {
     const page = await loggedIn(ctx, EDITOR, '/koeln/verwaltung/formulare');
     /** Clicks a submit button and waits for the page it leads to. */

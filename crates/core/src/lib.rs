@@ -9,6 +9,7 @@ pub mod audit;
 pub mod feedback;
 pub mod ids;
 pub mod keys;
+pub mod leitweg;
 pub mod staff;
 pub mod tenant;
 pub mod time;

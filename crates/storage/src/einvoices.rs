@@ -6,12 +6,14 @@ use crate::{Blobs, Db, StorageError, audit};
 use bytes::Bytes;
 use rathaus_core::TenantId;
 use rathaus_core::audit::NewAuditEntry;
+use rathaus_core::leitweg::LeitwegPrefix;
 use rathaus_core::time::now_text;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 use thiserror::Error;
 
 /// Statuses of a received invoice, in workflow order (`abgelehnt` ends it early).
@@ -71,6 +73,19 @@ pub struct Route {
     pub tenant_id: String,
     /// Receiving office.
     pub office: String,
+    /// When the route was created (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// What [`EinvoiceStore::put_route`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteChange {
+    /// A new route.
+    Created,
+    /// The office of the tenant's route changed.
+    Changed,
+    /// The route was already there as given.
+    Unchanged,
 }
 
 /// A received invoice as stored (the semantic model is read again from the XML when needed).
@@ -237,108 +252,219 @@ impl EinvoiceStore {
         Self { db, blobs }
     }
 
-    /// Sets the office a Leitweg-ID (prefix) delivers to; audited when it changes.
+    /// Sets the office a Leitweg-ID prefix delivers to (created, or its office changed when it
+    /// is already the tenant's); audited when something changes. A prefix of another tenant is
+    /// a [`StorageError::Conflict`].
     pub async fn put_route(
         &self,
         tenant: TenantId,
         prefix: &str,
         office: &str,
         actor: &str,
-    ) -> Result<()> {
-        let prefix = prefix.trim();
-        if prefix.is_empty() || prefix.len() > 46 {
-            return Err(StorageError::Invalid(
-                "Leitweg-ID muss 1 bis 46 Zeichen lang sein.".into(),
-            )
-            .into());
-        }
+    ) -> Result<RouteChange> {
+        let (prefix, office) = route_input(prefix, office)?;
         let _gate = self.db.write_gate().await;
         let mut tx = self.db.pool().begin().await?;
-        let current =
-            sqlx::query("SELECT tenant_id, office FROM einvoice_routes WHERE leitweg_prefix = $1")
-                .bind(prefix)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(r) = &current {
-            let (t, o): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-            if t == tenant.to_string() && o == office {
-                return Ok(());
+        let change = match owner(&mut tx, &prefix).await? {
+            Some((t, o)) if t == tenant.to_string() && o == office => {
+                return Ok(RouteChange::Unchanged);
             }
-            if t != tenant.to_string() {
+            Some((t, _)) if t != tenant.to_string() => return Err(taken(&prefix)),
+            Some(_) => {
+                update_office(&mut tx, tenant, &prefix, &office).await?;
+                RouteChange::Changed
+            }
+            None => {
+                insert_route(&mut tx, tenant, &prefix, &office).await?;
+                RouteChange::Created
+            }
+        };
+        let action = match change {
+            RouteChange::Created => "einvoice.route",
+            _ => "einvoice.route_change",
+        };
+        audit::append(
+            &mut tx,
+            &route_entry(actor, action, tenant, &prefix, json!({"office": office})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    /// Creates a route of `tenant`; a prefix that already has a route (of this or another
+    /// tenant) is a [`StorageError::Conflict`], and so is one that overlaps a route of another
+    /// tenant (one is the leading part of the other): a tenant must not take over invoices
+    /// addressed below another tenant's prefix, nor the free addresses around it. Audited as
+    /// `einvoice.route`.
+    pub async fn create_route(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        office: &str,
+        actor: &str,
+    ) -> Result<Route> {
+        let (prefix, office) = route_input(prefix, office)?;
+        let _gate = self.db.write_gate().await;
+        let mut tx = self.db.pool().begin().await?;
+        // The audit append comes first: it locks the chain head, so on PostgreSQL concurrent
+        // route changes wait here and the checks below see what the others committed.
+        audit::append(
+            &mut tx,
+            &route_entry(
+                actor,
+                "einvoice.route",
+                tenant,
+                &prefix,
+                json!({"office": office}),
+            ),
+        )
+        .await?;
+        match owner(&mut tx, &prefix).await? {
+            Some((t, _)) if t == tenant.to_string() => {
                 return Err(StorageError::Conflict(format!(
-                    "Leitweg-ID {prefix} ist bereits einem anderen Mandanten zugeordnet"
+                    "Leitweg-ID {prefix} ist diesem Mandanten bereits zugeordnet (die Dienststelle ändert PUT …/leitweg-routes/{prefix})."
                 ))
                 .into());
             }
+            Some(_) => return Err(taken(&prefix)),
+            None => {}
         }
+        let overlapping = sqlx::query(
+            "SELECT leitweg_prefix FROM einvoice_routes WHERE tenant_id <> $3 \
+             AND (leitweg_prefix = substr($1, 1, length(leitweg_prefix)) \
+                  OR substr(leitweg_prefix, 1, length($2)) = $2) \
+             ORDER BY leitweg_prefix LIMIT 1",
+        )
+        .bind(&prefix)
+        .bind(&prefix)
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = overlapping {
+            let other: String = row.try_get(0)?;
+            return Err(StorageError::Conflict(format!(
+                "Leitweg-ID {prefix} überschneidet sich mit {other}, das einem anderen Mandanten zugeordnet ist."
+            ))
+            .into());
+        }
+        insert_route(&mut tx, tenant, &prefix, &office).await?;
+        tx.commit().await?;
+        self.route(tenant, &prefix).await
+    }
+
+    /// Changes the office of a route of `tenant` ([`StorageError::NotFound`] when the tenant has
+    /// no route with this prefix). Audited as `einvoice.route_change` when the office changes.
+    pub async fn update_route(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        office: &str,
+        actor: &str,
+    ) -> Result<Route> {
+        let (prefix, office) = route_input(prefix, office)?;
+        let _gate = self.db.write_gate().await;
+        let mut tx = self.db.pool().begin().await?;
+        match owner(&mut tx, &prefix).await? {
+            Some((t, o)) if t == tenant.to_string() => {
+                if o != office {
+                    update_office(&mut tx, tenant, &prefix, &office).await?;
+                    audit::append(
+                        &mut tx,
+                        &route_entry(
+                            actor,
+                            "einvoice.route_change",
+                            tenant,
+                            &prefix,
+                            json!({"office": office, "previous_office": o}),
+                        ),
+                    )
+                    .await?;
+                }
+            }
+            _ => return Err(route_not_found(&prefix)),
+        }
+        tx.commit().await?;
+        self.route(tenant, &prefix).await
+    }
+
+    /// Removes a route of `tenant` ([`StorageError::NotFound`] when it has none with this
+    /// prefix). Audited as `einvoice.route_remove`.
+    pub async fn remove_route(&self, tenant: TenantId, prefix: &str, actor: &str) -> Result<()> {
+        let prefix = LeitwegPrefix::parse(prefix).map_err(|_| route_not_found(prefix.trim()))?;
+        let prefix = prefix.as_str();
+        let _gate = self.db.write_gate().await;
+        let mut tx = self.db.pool().begin().await?;
+        let row = sqlx::query(
+            "SELECT office FROM einvoice_routes WHERE leitweg_prefix = $1 AND tenant_id = $2",
+        )
+        .bind(prefix)
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(route_not_found(prefix));
+        };
+        let office: String = row.try_get(0)?;
         sqlx::query("DELETE FROM einvoice_routes WHERE leitweg_prefix = $1 AND tenant_id = $2")
             .bind(prefix)
             .bind(tenant.to_string())
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO einvoice_routes (leitweg_prefix, tenant_id, office, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(prefix)
-        .bind(tenant.to_string())
-        .bind(office)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
         audit::append(
             &mut tx,
-            &NewAuditEntry {
-                actor: actor.to_owned(),
-                action: "einvoice.route".into(),
-                tenant: Some(tenant.to_string()),
-                object_type: "einvoice_route".into(),
-                object_id: prefix.to_owned(),
-                details: json!({"office": office}),
-            },
+            &route_entry(
+                actor,
+                "einvoice.route_remove",
+                tenant,
+                prefix,
+                json!({"office": office}),
+            ),
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
+    /// One route of `tenant` ([`StorageError::NotFound`] when it has none with this prefix).
+    pub async fn route(&self, tenant: TenantId, prefix: &str) -> Result<Route> {
+        let row = sqlx::query(
+            "SELECT leitweg_prefix, tenant_id, office, created_at FROM einvoice_routes \
+             WHERE leitweg_prefix = $1 AND tenant_id = $2",
+        )
+        .bind(prefix.trim().to_ascii_uppercase())
+        .bind(tenant.to_string())
+        .fetch_optional(self.db.pool())
+        .await?;
+        match row {
+            Some(r) => route_from_row(&r),
+            None => Err(route_not_found(prefix.trim())),
+        }
+    }
+
     /// The routes of `tenant`.
     pub async fn routes(&self, tenant: TenantId) -> Result<Vec<Route>> {
         let rows = sqlx::query(
-            "SELECT leitweg_prefix, tenant_id, office FROM einvoice_routes WHERE tenant_id = $1 ORDER BY leitweg_prefix",
+            "SELECT leitweg_prefix, tenant_id, office, created_at FROM einvoice_routes WHERE tenant_id = $1 ORDER BY leitweg_prefix",
         )
         .bind(tenant.to_string())
         .fetch_all(self.db.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Route {
-                    leitweg_prefix: r.try_get(0)?,
-                    tenant_id: r.try_get(1)?,
-                    office: r.try_get(2)?,
-                })
-            })
-            .collect()
+        rows.iter().map(route_from_row).collect()
     }
 
     /// The route with the longest prefix of `leitweg_id` (the receiving tenant is not known yet:
     /// this lookup is by the address alone).
     pub async fn route_for(&self, leitweg_id: &str) -> Result<Option<Route>> {
         let row = sqlx::query(
-            "SELECT leitweg_prefix, tenant_id, office FROM einvoice_routes \
+            "SELECT leitweg_prefix, tenant_id, office, created_at FROM einvoice_routes \
              WHERE leitweg_prefix = substr($1, 1, length(leitweg_prefix)) \
              ORDER BY length(leitweg_prefix) DESC LIMIT 1",
         )
-        .bind(leitweg_id)
+        .bind(leitweg_id.trim().to_ascii_uppercase())
         .fetch_optional(self.db.pool())
         .await?;
-        row.map(|r| {
-            Ok(Route {
-                leitweg_prefix: r.try_get(0)?,
-                tenant_id: r.try_get(1)?,
-                office: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(route_from_row).transpose()
     }
 
     /// Stores a received invoice (XML to the blob store first); a live invoice with the same
@@ -709,4 +835,109 @@ enum Step<'a> {
     Factual,
     Arithmetic,
     Reject(&'a str),
+}
+
+/// Longest office name of a route.
+const MAX_OFFICE: usize = 200;
+
+/// Checks a route's prefix (see [`LeitwegPrefix`]) and office name.
+fn route_input(prefix: &str, office: &str) -> Result<(String, String)> {
+    let prefix = LeitwegPrefix::parse(prefix).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let office = office.trim();
+    if office.is_empty() || office.chars().count() > MAX_OFFICE {
+        return Err(StorageError::Invalid(format!(
+            "Die Dienststelle muss 1 bis {MAX_OFFICE} Zeichen lang sein."
+        ))
+        .into());
+    }
+    Ok((prefix.to_string(), office.to_owned()))
+}
+
+fn route_not_found(prefix: &str) -> EinvoiceError {
+    StorageError::NotFound(format!("Leitweg-Route {prefix}")).into()
+}
+
+fn taken(prefix: &str) -> EinvoiceError {
+    StorageError::Conflict(format!(
+        "Leitweg-ID {prefix} ist bereits einem anderen Mandanten zugeordnet."
+    ))
+    .into()
+}
+
+fn route_from_row(r: &AnyRow) -> Result<Route> {
+    Ok(Route {
+        leitweg_prefix: r.try_get(0)?,
+        tenant_id: r.try_get(1)?,
+        office: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+    })
+}
+
+/// Tenant and office of the route with exactly this prefix.
+async fn owner(tx: &mut Transaction<'_, Any>, prefix: &str) -> Result<Option<(String, String)>> {
+    let row =
+        sqlx::query("SELECT tenant_id, office FROM einvoice_routes WHERE leitweg_prefix = $1")
+            .bind(prefix)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+async fn insert_route(
+    tx: &mut Transaction<'_, Any>,
+    tenant: TenantId,
+    prefix: &str,
+    office: &str,
+) -> Result<()> {
+    // Two tenants creating the same prefix at once: the primary key decides (409 for the second).
+    sqlx::query(
+        "INSERT INTO einvoice_routes (leitweg_prefix, tenant_id, office, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(prefix)
+    .bind(tenant.to_string())
+    .bind(office)
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| {
+        StorageError::from_write(
+            e,
+            &format!("Leitweg-ID {prefix} ist bereits einem Empfänger zugeordnet."),
+        )
+    })?;
+    Ok(())
+}
+
+async fn update_office(
+    tx: &mut Transaction<'_, Any>,
+    tenant: TenantId,
+    prefix: &str,
+    office: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE einvoice_routes SET office = $1 WHERE leitweg_prefix = $2 AND tenant_id = $3",
+    )
+    .bind(office)
+    .bind(prefix)
+    .bind(tenant.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn route_entry(
+    actor: &str,
+    action: &str,
+    tenant: TenantId,
+    prefix: &str,
+    details: serde_json::Value,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        tenant: Some(tenant.to_string()),
+        object_type: "einvoice_route".into(),
+        object_id: prefix.to_owned(),
+        details,
+    }
 }

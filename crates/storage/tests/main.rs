@@ -3,6 +3,7 @@
 mod audit;
 mod blobs;
 mod catalog;
+mod einvoice_routes;
 mod feedback;
 mod forms;
 mod migrations;

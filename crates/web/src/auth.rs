@@ -3,8 +3,8 @@
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use rathaus_core::staff::{Role, StaffPrincipal};
 use rathaus_core::{Tenant, TenantId};
 
@@ -19,27 +19,39 @@ impl FromRequestParts<AppState> for Staff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(Problem::unauthenticated)?;
-        let principal = if token.starts_with(rathaus_storage::staff::TOKEN_PREFIX) {
-            state.staff.authenticate(token).await?
-        } else {
-            machine_client(state, token).await?
-        };
-        match principal {
+        match optional_principal(state, &parts.headers).await? {
             Some(p) => Ok(Staff(p)),
-            None => {
-                Err(Problem::unauthenticated().detail("Das Token ist unbekannt oder abgelaufen."))
-            }
+            None => Err(Problem::unauthenticated()),
         }
+    }
+}
+
+/// The staff principal of a request that may come with or without a token (`None` without an
+/// `Authorization` header); a token that is sent but unknown or expired is a 401.
+pub async fn optional_principal(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<StaffPrincipal>, Problem> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(Problem::unauthenticated)?;
+    let principal = if token.starts_with(rathaus_storage::staff::TOKEN_PREFIX) {
+        state.staff.authenticate(token).await?
+    } else {
+        machine_client(state, token).await?
+    };
+    match principal {
+        Some(p) => Ok(Some(p)),
+        None => Err(Problem::unauthenticated().detail("Das Token ist unbekannt oder abgelaufen.")),
     }
 }
 

@@ -54,7 +54,12 @@ pub fn router(state: AppState) -> Router {
             DefaultBodyLimit::max(upload),
             RequestBodyLimitLayer::new(upload),
         )))
-        .merge(api::einvoices::reception_router())
+        .merge(html::einvoices::upload_router(
+            state.config.einvoice_max_bytes,
+        ))
+        .merge(api::einvoices::reception_router(
+            state.config.einvoice_max_bytes,
+        ))
         .nest("/api", api)
         .with_state(state.clone());
     layers::apply(app, &state)

@@ -1,4 +1,5 @@
-//! Rate limits for anonymous writes (public forms) per client address.
+//! Rate limits for anonymous writes (public forms) per client address, and per sending client
+//! (a principal or an address, as a text key) for E-Rechnung reception.
 //!
 //! In-process (per app node) keyed token buckets from `governor`. Behind a reverse proxy set
 //! `http.trust_forwarded_for` so the client address is taken from the `X-Forwarded-For` entry the
@@ -31,18 +32,7 @@ impl Limiter {
 
     /// The client address of a request.
     pub fn client(&self, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-        if self.trust_forwarded_for
-            && let Some(ip) = headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-                .next_back()
-        {
-            return ip;
-        }
-        peer.ip()
+        client_address(headers, peer, self.trust_forwarded_for)
     }
 
     /// `Ok` if the request may proceed, else how long to wait.
@@ -53,6 +43,60 @@ impl Limiter {
             ))
         })?;
         // Forget idle addresses now and then so the map stays small.
+        if self.inner.len() > 10_000 {
+            self.inner.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+/// The client address of a request: the last `X-Forwarded-For` entry when `trust_forwarded_for`
+/// (behind a reverse proxy), else the peer.
+pub fn client_address(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for
+        && let Some(ip) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .next_back()
+    {
+        return ip;
+    }
+    peer.ip()
+}
+
+/// A limiter per text key (`staff:koeln/kasse`, `konto:…`, `ip:192.0.2.1`): one bucket per
+/// sending client, whoever it is.
+#[derive(Clone)]
+pub struct KeyLimiter {
+    inner: Arc<DefaultKeyedRateLimiter<String>>,
+    per_minute: u32,
+}
+
+impl KeyLimiter {
+    /// `per_minute` requests per key and minute (bursts up to that many); 0 disables the limit.
+    pub fn new(per_minute: u32) -> Option<Self> {
+        let n = NonZeroU32::new(per_minute)?;
+        Some(Self {
+            inner: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
+            per_minute,
+        })
+    }
+
+    /// The configured number per minute.
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
+    }
+
+    /// `Ok` if `key` may proceed, else how long to wait.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.inner.check_key(&key.to_owned()).map_err(|not_until| {
+            not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+        })?;
         if self.inner.len() > 10_000 {
             self.inner.retain_recent();
         }
@@ -111,5 +155,14 @@ mod tests {
             "198.51.100.7".parse::<IpAddr>().unwrap()
         );
         assert!(Limiter::new(0, false).is_none());
+    }
+
+    #[test]
+    fn key_limiter_counts_per_key() {
+        let l = KeyLimiter::new(1).unwrap();
+        assert!(l.check("staff:koeln/a").is_ok());
+        assert!(l.check("staff:koeln/a").is_err());
+        assert!(l.check("ip:192.0.2.1").is_ok());
+        assert!(KeyLimiter::new(0).is_none());
     }
 }

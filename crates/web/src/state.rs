@@ -2,7 +2,7 @@
 
 use crate::forms::FormCache;
 use crate::forms::scan::VirusScanner;
-use crate::ratelimit::Limiter;
+use crate::ratelimit::{KeyLimiter, Limiter};
 use crate::search_index::{OnlineCache, SearchHolder};
 use metrics_exporter_prometheus::PrometheusHandle;
 use rathaus_identity::mail::Outbox;
@@ -42,6 +42,10 @@ pub struct WebConfig {
     pub clamav: Option<String>,
     /// Form submissions without a signed-in account per client address and minute (0: unlimited).
     pub submission_rate_per_minute: u32,
+    /// Largest accepted E-Rechnung (API body and HTML upload), in bytes.
+    pub einvoice_max_bytes: usize,
+    /// E-Rechnungen received per sending client and minute (0: unlimited).
+    pub einvoice_rate_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -58,6 +62,8 @@ impl Default for WebConfig {
             max_upload_bytes: 10 * 1024 * 1024,
             clamav: None,
             submission_rate_per_minute: 30,
+            einvoice_max_bytes: crate::api::einvoices::DEFAULT_MAX_BYTES,
+            einvoice_rate_per_minute: 60,
         }
     }
 }
@@ -101,6 +107,8 @@ pub struct AppState {
     pub login_limiter: Option<Limiter>,
     /// Limits form submissions without a signed-in account per client address.
     pub submission_limiter: Option<Limiter>,
+    /// Limits E-Rechnung receptions per sending client (principal or address).
+    pub einvoice_limiter: Option<KeyLimiter>,
     /// A password hash to verify against when an address is unknown (equal timing).
     pub dummy_hash: Arc<str>,
     /// Forms and their versions.
@@ -141,6 +149,7 @@ impl AppState {
             config.submission_rate_per_minute,
             config.trust_forwarded_for,
         );
+        let einvoice_limiter = KeyLimiter::new(config.einvoice_rate_per_minute);
         let dummy_hash: Arc<str> = identity
             .provider
             .hasher()
@@ -168,6 +177,7 @@ impl AppState {
             dummy_hash,
             form_limiter,
             submission_limiter,
+            einvoice_limiter,
             virus_scanner: config.clamav.clone().map(VirusScanner::new),
             einvoice_validator: None,
             einvoices: rathaus_storage::einvoices::EinvoiceStore::new(db.clone(), blobs.clone()),

@@ -6,7 +6,7 @@ use crate::auth::Staff;
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -16,9 +16,43 @@ use rathaus_einvoice::{Layer, Limits, Report};
 use rathaus_storage::einvoices::{EinvoiceError, HistoryEntry, NewInvoice, StoredInvoice};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::net::SocketAddr;
 
-/// Largest accepted invoice (with embedded attachments); larger bodies get 413.
-pub const EINVOICE_LIMIT: usize = 20 * 1024 * 1024;
+/// Default of `einvoice.max_bytes`: the largest accepted invoice (with embedded attachments),
+/// for the API and the HTML upload alike; larger bodies get 413.
+pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
+
+/// `max` bytes in German for messages ("20 MB", "512 KB", "900 Bytes"; 1 MB = 1024 KB).
+pub(crate) fn size_text(max: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if max >= MIB && max.is_multiple_of(MIB) {
+        format!("{} MB", max / MIB)
+    } else if max >= MIB {
+        format!("{:.1} MB", max as f64 / MIB as f64).replace('.', ",")
+    } else if max >= 1024 {
+        format!("{} KB", max / 1024)
+    } else {
+        format!("{max} Bytes")
+    }
+}
+
+/// The rate limit of reception (`einvoice.receptions_per_minute`) for one sending client
+/// (`staff:…`, `konto:…`, `ip:…`): how long it has to wait, if it has to.
+pub(crate) fn reception_refused(state: &AppState, client: &str) -> Option<std::time::Duration> {
+    state.einvoice_limiter.as_ref()?.check(client).err()
+}
+
+/// German text of the 429 answers of reception.
+pub(crate) fn too_many_text(state: &AppState) -> String {
+    let n = state
+        .einvoice_limiter
+        .as_ref()
+        .map(|l| l.per_minute())
+        .unwrap_or_default();
+    format!(
+        "Von Ihnen kamen in der letzten Minute mehr als {n} E-Rechnungen. Bitte warten Sie einen Moment und senden Sie dann erneut."
+    )
+}
 
 /// Roles that may read invoices of their tenant.
 pub(crate) const READ_ROLES: &[Role] = &[Role::Sachbearbeitung, Role::Kasse];
@@ -125,9 +159,16 @@ pub(crate) async fn receive_bytes(
         .detail("Die Prüfkonfiguration für XRechnung ist auf diesem Server nicht eingerichtet.")
     })?;
     let xml = body.clone();
+    let limits = Limits {
+        max_bytes: state
+            .config
+            .einvoice_max_bytes
+            .max(Limits::default().max_bytes),
+        ..Limits::default()
+    };
     let (report, model) = tokio::task::spawn_blocking(move || {
         let report = validator.validate(&xml, Layer::All);
-        let model = rathaus_einvoice::model::parse(&xml, Limits::default());
+        let model = rathaus_einvoice::model::parse(&xml, limits);
         (report, model)
     })
     .await
@@ -225,20 +266,47 @@ pub(crate) async fn receive_bytes(
 /// body). It is validated exactly like the KoSIT validator does and routed by its Leitweg-ID
 /// (BT-10) to the receiving tenant and office. An invalid invoice is refused with 422 and every
 /// finding (official rule ids); its report stays available under the id named in `detail`.
+///
+/// No token is needed. Each sending client may send `einvoice.receptions_per_minute` invoices per
+/// minute (default 60): counted per staff principal or machine client when a bearer token is sent,
+/// else per client address; more get 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/einvoices", operation_id = "receiveEinvoice", tag = "E-Rechnung",
-    request_body(content = String, content_type = "application/xml", description = "XRechnung (UBL or CII), at most 20 MB"),
+    request_body(content = String, content_type = "application/xml", description = "XRechnung (UBL or CII), at most `einvoice.max_bytes` (default 20 MB)"),
     responses((status = 201, body = Receipt),
+        (status = 401, body = Problem, description = "a bearer token was sent but is unknown or expired (no token is needed)"),
         (status = 404, body = Problem, description = "Leitweg-ID not assigned to any recipient"),
         (status = 409, body = Problem, description = "same seller and invoice number already received; `field` is the id of the first"),
         (status = 413, body = Problem),
         (status = 415, body = Problem),
         (status = 422, body = Problem, description = "refused by the validation: `findings` lists `{rule, severity, location, text}`"),
+        (status = 429, body = Problem, description = "too many invoices from this client in the last minute (`Retry-After` in seconds)"),
         (status = 503, body = Problem, description = "no XRechnung configuration on this server")))]
 pub async fn receive(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
+    let principal = crate::auth::optional_principal(&state, &headers).await?;
+    let client = match &principal {
+        Some(p) => p.actor(),
+        None => format!(
+            "ip:{}",
+            crate::ratelimit::client_address(&headers, peer, state.config.trust_forwarded_for)
+        ),
+    };
+    if let Some(wait) = reception_refused(&state, &client) {
+        let problem = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-einvoices",
+            "Zu viele E-Rechnungen",
+        )
+        .detail(too_many_text(&state));
+        return Ok(crate::ratelimit::with_retry_after(
+            problem.into_response(),
+            wait,
+        ));
+    }
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -253,7 +321,8 @@ pub async fn receive(
         )
         .detail("Erwartet wird die Rechnung als application/xml."));
     }
-    let r = receive_bytes(&state, body, "einvoice:reception").await?;
+    let actor = principal.map_or_else(|| "einvoice:reception".to_owned(), |p| p.actor());
+    let r = receive_bytes(&state, body, &actor).await?;
     let receipt = Receipt {
         report_url: format!("/api/v1/einvoices/{}/report", r.invoice.id),
         id: r.invoice.id,
@@ -517,17 +586,14 @@ pub async fn hkr_export(
     Ok(res)
 }
 
-/// `POST /api/v1/einvoices` with its own body limit ([`EINVOICE_LIMIT`], above the API's
-/// general one) and problem+json errors; merged beside the `/api` router.
-pub(crate) fn reception_router() -> axum::Router<AppState> {
+/// `POST /api/v1/einvoices` with its own body limit (`max`: `einvoice.max_bytes`, above the
+/// API's general one) and problem+json errors; merged beside the `/api` router.
+pub(crate) fn reception_router(max: usize) -> axum::Router<AppState> {
     use axum::extract::DefaultBodyLimit;
     use tower_http::limit::RequestBodyLimitLayer;
     axum::Router::new()
         .route("/api/v1/einvoices", axum::routing::post(receive))
-        .layer((
-            DefaultBodyLimit::max(EINVOICE_LIMIT),
-            RequestBodyLimitLayer::new(EINVOICE_LIMIT),
-        ))
+        .layer((DefaultBodyLimit::max(max), RequestBodyLimitLayer::new(max)))
         .layer(axum::middleware::from_fn(
             crate::problem::api_errors_as_problems,
         ))
@@ -542,5 +608,13 @@ mod tests {
         assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
         assert_eq!(csv_field("=HYPERLINK()"), "\"'=HYPERLINK()\"");
         assert_eq!(csv_field("-12.50"), "\"-12.50\"");
+    }
+
+    #[test]
+    fn sizes_in_german() {
+        assert_eq!(size_text(20 * 1024 * 1024), "20 MB");
+        assert_eq!(size_text(1536 * 1024), "1,5 MB");
+        assert_eq!(size_text(512 * 1024), "512 KB");
+        assert_eq!(size_text(900), "900 Bytes");
     }
 }

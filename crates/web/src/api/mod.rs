@@ -9,6 +9,7 @@ mod form_builder;
 pub(crate) mod forms;
 mod inventory;
 mod json;
+mod leitweg_routes;
 pub(crate) mod offers;
 mod openapi;
 pub(crate) mod services;
@@ -129,6 +130,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/tenants/{slug}/einvoices/{id}/ablehnen",
             axum::routing::post(einvoices::reject),
+        )
+        .route(
+            "/v1/tenants/{slug}/leitweg-routes",
+            get(leitweg_routes::list).post(leitweg_routes::create),
+        )
+        .route(
+            "/v1/tenants/{slug}/leitweg-routes/{prefix}",
+            axum::routing::put(leitweg_routes::update).delete(leitweg_routes::remove),
         )
         .route("/v1/me", get(tenants::me))
         .route("/v1/services", get(services::search))

@@ -127,6 +127,8 @@ impl Modify for ProblemResponses {
         super::einvoices::receive, super::einvoices::report, super::einvoices::list,
         super::einvoices::get_one, super::einvoices::factual, super::einvoices::arithmetic,
         super::einvoices::reject, super::einvoices::hkr_export,
+        super::leitweg_routes::list, super::leitweg_routes::create, super::leitweg_routes::update,
+        super::leitweg_routes::remove,
         crate::ops::healthz, crate::ops::readyz,
     ),
     components(schemas(Problem)),
@@ -190,6 +192,11 @@ const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "Von dieser Adresse kamen in der letzten Minute mehr Anträge ohne Servicekonto, als `forms.anonymous_submissions_per_minute` erlaubt; `Retry-After` nennt die Wartezeit in Sekunden.",
     ),
     (
+        "too-many-einvoices",
+        "Zu viele E-Rechnungen",
+        "Von diesem Absender (Token oder Adresse) kamen in der letzten Minute mehr E-Rechnungen, als `einvoice.receptions_per_minute` erlaubt; `Retry-After` nennt die Wartezeit in Sekunden.",
+    ),
+    (
         "not-found",
         "Nicht gefunden",
         "Die Ressource oder der Mandant existiert nicht.",
@@ -212,7 +219,7 @@ const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
     (
         "conflict",
         "Konflikt",
-        "Ein eindeutiger Wert (z. B. Kurzname, AGS) ist bereits vergeben.",
+        "Ein eindeutiger Wert (z. B. Kurzname, AGS, Leitweg-ID-Präfix) ist bereits vergeben.",
     ),
     (
         "version-mismatch",

@@ -4,7 +4,8 @@
 use super::backoffice::scope;
 use super::layout::{Chrome, error_page, page};
 use crate::api::einvoices::{
-    ARITHMETIC_ROLES, FACTUAL_ROLES, READ_ROLES, load_model, receive_bytes,
+    ARITHMETIC_ROLES, FACTUAL_ROLES, READ_ROLES, load_model, receive_bytes, reception_refused,
+    size_text, too_many_text,
 };
 use crate::csrf;
 use crate::identity::SignedIn;
@@ -93,7 +94,11 @@ pub async fn list(
         html! {
             h1 { "Eingegangene E-Rechnungen" }
             p { "Angemeldet als " strong { (who.login) } " (" (who.office) ")." }
-            p { a href={ (base) "/hochladen" } { "E-Rechnung hochladen" } }
+            p {
+                a href={ (base) "/hochladen" } { "E-Rechnung hochladen" }
+                " · "
+                a href={ (base) "/leitweg-ids" } { "Leitweg-IDs dieser Verwaltung" }
+            }
             nav aria-label="Nach Status filtern" {
                 ul class="filter" {
                     li { a href=(base) aria-current=[status.is_none().then_some("page")] { "Alle" } }
@@ -173,6 +178,50 @@ async fn readable(
         )),
         Err(e) => Err(internal(e)),
     }
+}
+
+/// The tenant's Leitweg-ID routes (read-only; admins change them through the API or the CLI).
+pub async fn routes(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    SignedIn(_, account): SignedIn,
+) -> Response {
+    let (tenant, _, _) = match scope(&state, &slug, &account.id, READ_ROLES).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let routes = match state.einvoices.routes(tenant.id).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let title = "Leitweg-IDs";
+    let body = page(
+        &chrome(&tenant).crumb(title, format!("{}/leitweg-ids", base(&tenant))),
+        title,
+        html! {
+            h1 { (title) }
+            p { "E-Rechnungen, deren Leitweg-ID (BT-10) mit einem dieser Präfixe beginnt, gehen an die genannte Dienststelle; passen mehrere, gilt das längste Präfix." }
+            @if routes.is_empty() {
+                p { "Dieser Verwaltung ist keine Leitweg-ID zugeordnet." }
+            } @else {
+                table class="data" {
+                    caption { "Zugeordnete Leitweg-IDs" }
+                    thead { tr { th scope="col" { "Leitweg-ID (Präfix)" } th scope="col" { "Dienststelle" } th scope="col" { "Eingerichtet" } } }
+                    tbody {
+                        @for r in &routes {
+                            tr {
+                                th scope="row" { code { (r.leitweg_prefix) } }
+                                td { (r.office) }
+                                td { (rathaus_core::time::display_de(&r.created_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            p { "Änderungen nehmen Administratorinnen und Administratoren über die API (" code { "/api/v1/tenants/" (tenant.slug) "/leitweg-routes" } ") oder den Betrieb mit " code { "rathaus einvoice routes" } " vor." }
+        },
+    );
+    Html(body.into_string()).into_response()
 }
 
 /// One invoice with its readable view, report, history and the workflow buttons.
@@ -336,7 +385,7 @@ pub async fn step(
     }
 }
 
-fn upload_page(tenant: &Tenant, token: &str, result: Option<Markup>) -> Markup {
+fn upload_page(tenant: &Tenant, token: &str, max: usize, result: Option<Markup>) -> Markup {
     let base = base(tenant);
     page(
         &chrome(tenant).crumb("Hochladen", format!("{base}/hochladen")),
@@ -349,7 +398,8 @@ fn upload_page(tenant: &Tenant, token: &str, result: Option<Markup>) -> Markup {
                 input type="hidden" name=(csrf::FIELD) value=(token);
                 div class="field" {
                     label for="datei" { "XML-Datei der Rechnung" }
-                    input type="file" id="datei" name="datei" accept=".xml,application/xml,text/xml" required;
+                    p class="hint" id="datei-hinweis" { "Höchstens " (size_text(max)) "." }
+                    input type="file" id="datei" name="datei" accept=".xml,application/xml,text/xml" required aria-describedby="datei-hinweis";
                 }
                 button type="submit" class="button" { "Prüfen und empfangen" }
             }
@@ -373,7 +423,10 @@ pub async fn upload_form(
         &state.config.csrf_secret,
         state.config.secure_cookies,
     );
-    with_cookie(upload_page(&tenant, &token, None), set_cookie)
+    with_cookie(
+        upload_page(&tenant, &token, state.config.einvoice_max_bytes, None),
+        set_cookie,
+    )
 }
 
 /// Receives an uploaded invoice and shows the result with the report in German.
@@ -388,8 +441,20 @@ pub async fn upload(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let max = state.config.einvoice_max_bytes;
     let mut token = String::new();
     let mut file = None;
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(max)
+        } else {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "Hochladen fehlgeschlagen",
+                "Die Datei kam nicht vollständig an. Bitte versuchen Sie es erneut.",
+            )
+        }
+    };
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) => {
@@ -400,23 +465,11 @@ pub async fn upload(
                     }
                     Ok(b) if name == "datei" => file = Some(b),
                     Ok(_) => {}
-                    Err(_) => {
-                        return error_page(
-                            StatusCode::BAD_REQUEST,
-                            "Hochladen fehlgeschlagen",
-                            "Die Datei kam nicht vollständig an oder ist zu groß.",
-                        );
-                    }
+                    Err(e) => return broken(e),
                 }
             }
             Ok(None) => break,
-            Err(_) => {
-                return error_page(
-                    StatusCode::BAD_REQUEST,
-                    "Hochladen fehlgeschlagen",
-                    "Die Datei kam nicht vollständig an oder ist zu groß.",
-                );
-            }
+            Err(e) => return broken(e),
         }
     }
     if !csrf::verify(&headers, &token, &state.config.csrf_secret) {
@@ -426,6 +479,9 @@ pub async fn upload(
             "Bitte laden Sie die Seite neu.",
         );
     }
+    if file.as_ref().is_some_and(|b| b.len() > max) {
+        return too_large(max);
+    }
     let (token, set_cookie) = csrf::token(
         &headers,
         &state.config.csrf_secret,
@@ -433,8 +489,17 @@ pub async fn upload(
     );
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         let msg = html! { div class="fehler" role="alert" { p { "Bitte wählen Sie eine XML-Datei aus." } } };
-        return with_cookie(upload_page(&tenant, &token, Some(msg)), set_cookie);
+        return with_cookie(upload_page(&tenant, &token, max, Some(msg)), set_cookie);
     };
+    // Per signed-in account: the page has no anonymous senders.
+    if let Some(wait) = reception_refused(&state, &format!("konto:{}", account.id)) {
+        let res = error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Zu viele E-Rechnungen",
+            &too_many_text(&state),
+        );
+        return crate::ratelimit::with_retry_after(res, wait);
+    }
     let result = match receive_bytes(&state, bytes, &who.actor()).await {
         Ok(r) => {
             let own = r.invoice.tenant_id == tenant.id.to_string();
@@ -464,7 +529,79 @@ pub async fn upload(
             }
         }
     };
-    with_cookie(upload_page(&tenant, &token, Some(result)), set_cookie)
+    with_cookie(upload_page(&tenant, &token, max, Some(result)), set_cookie)
+}
+
+/// Multipart framing and the CSRF field around the uploaded file.
+const FORM_OVERHEAD: usize = 64 * 1024;
+
+/// The 413 page of the upload, naming the limit.
+fn too_large(max: usize) -> Response {
+    let mut res = error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Rechnung zu groß",
+        &format!(
+            "Die Datei ist größer als die erlaubten {}. Rechnungen mit größeren Anlagen senden Sie bitte über das Rechnungseingangsportal oder mit kleineren Anlagen.",
+            size_text(max)
+        ),
+    );
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
+/// Refuses an upload whose declared length exceeds the limit with the 413 page. The body is
+/// read and dropped first (up to four times the limit) so that a browser, which sends the whole
+/// file before it reads the answer, gets the page instead of a reset connection; a client that
+/// asked `Expect: 100-continue` gets the page at once and sends nothing.
+async fn refuse_oversized(
+    max: usize,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let allowed = (max + FORM_OVERHEAD) as u64;
+    if req.method() != axum::http::Method::POST || declared.is_none_or(|n| n <= allowed) {
+        return next.run(req).await;
+    }
+    let expects_continue = req
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !expects_continue {
+        drain(req.into_body(), max.saturating_mul(4)).await;
+    }
+    too_large(max)
+}
+
+/// Reads and drops up to `cap` bytes of `body`.
+async fn drain(mut body: axum::body::Body, cap: usize) {
+    use axum::body::HttpBody;
+    let mut seen = 0usize;
+    while seen <= cap {
+        match std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
+}
+
+/// The upload page with its own body limit (`einvoice.max_bytes` plus the form around the file)
+/// instead of the pages' general one.
+pub(crate) fn upload_router(max: usize) -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/{slug}/verwaltung/rechnungen/hochladen",
+            axum::routing::get(upload_form).post(upload),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(max + FORM_OVERHEAD))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            refuse_oversized(max, req, next)
+        }))
 }
 
 /// The readable view of an invoice as a tagged PDF (staff with read access).

@@ -4,7 +4,7 @@ mod accessibility;
 pub(crate) mod backoffice;
 mod dashboard;
 mod einvoice_view;
-mod einvoices;
+pub(crate) mod einvoices;
 pub mod layout;
 mod offers;
 mod services;
@@ -61,8 +61,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/{slug}/verwaltung/rechnungen", get(einvoices::list))
         .route(
-            "/{slug}/verwaltung/rechnungen/hochladen",
-            get(einvoices::upload_form).post(einvoices::upload),
+            "/{slug}/verwaltung/rechnungen/leitweg-ids",
+            get(einvoices::routes),
         )
         .route(
             "/{slug}/verwaltung/rechnungen/{id}",
