@@ -30,15 +30,6 @@ use tokio::sync::{mpsc, oneshot};
 /// Most presentations rotated in one transaction (11 bound values each in the insert).
 const MAX_BATCH: usize = 64;
 
-/// How long the SQLite writer waits for more presentations before writing a batch that is not
-/// full, while it is busy: a commit costs about as much as the rows in it (WAL frames, system
-/// calls), so concurrent refreshes should share one. Short against a request's latency.
-const GATHER: std::time::Duration = std::time::Duration::from_micros(400);
-
-/// The writer counts as busy when its previous batch ended less than this long ago; the first
-/// presentation after a pause is written at once.
-const BUSY_GAP: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// A rotated token: the grant it carries, the successor token and the grant's account as it is
 /// now (read in the rotation's transaction; `None` if it no longer exists).
 pub(crate) type Rotated = Option<(Grant, String, Option<Box<Account>>)>;
@@ -152,31 +143,12 @@ fn run_direct(
     mut rx: mpsc::Receiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut last_done = std::time::Instant::now();
     while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
-        if last_done.elapsed() < BUSY_GAP {
-            gather(&mut rx, &mut batch);
-        }
         let outcome = {
             let _gate = gate.as_ref().map(|g| g.blocking_lock());
             rotate_batch_direct(&mut conn, &batch)
         };
         answer(&mut batch, outcome);
-        last_done = std::time::Instant::now();
-    }
-}
-
-/// Adds what arrives within [`GATHER`] to `batch` (up to [`MAX_BATCH`]).
-fn gather(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
-    let deadline = std::time::Instant::now() + GATHER;
-    while batch.len() < MAX_BATCH {
-        match rx.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(mpsc::error::TryRecvError::Empty) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(GATHER / 4);
-            }
-            Err(_) => break,
-        }
     }
 }
 
