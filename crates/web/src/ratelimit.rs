@@ -37,17 +37,25 @@ impl Limiter {
 
     /// `Ok` if the request may proceed, else how long to wait.
     pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
-        self.inner.check_key(&client).map_err(|not_until| {
-            not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-        })?;
-        // Forget idle addresses now and then so the map stays small.
-        if self.inner.len() > 10_000 {
-            self.inner.retain_recent();
-        }
-        Ok(())
+        check_keyed(&self.inner, &client)
     }
+}
+
+/// Takes one token of `key`'s bucket, or says how long to wait for it.
+fn check_keyed<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration>
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    limiter.check_key(key).map_err(|not_until| {
+        not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ))
+    })?;
+    // Forget idle keys now and then so the map stays small.
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+    Ok(())
 }
 
 /// The client address of a request: the last `X-Forwarded-For` entry when `trust_forwarded_for`
@@ -92,15 +100,7 @@ impl KeyLimiter {
 
     /// `Ok` if `key` may proceed, else how long to wait.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.inner.check_key(&key.to_owned()).map_err(|not_until| {
-            not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-        })?;
-        if self.inner.len() > 10_000 {
-            self.inner.retain_recent();
-        }
-        Ok(())
+        check_keyed(&self.inner, &key.to_owned())
     }
 }
 
