@@ -88,6 +88,16 @@ enum Instr {
     Apply(Option<Expr>),
 }
 
+/// What a template's `apply-templates` continues with, when it is the body's only one and
+/// comes last (the shape the skeleton generates for every rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Continue {
+    /// `select="*"`: the child elements.
+    Elements,
+    /// `select="@*|*"`: the attributes, then the child elements.
+    AttributesAndElements,
+}
+
 #[derive(Debug)]
 struct Template {
     pattern: Pattern,
@@ -95,6 +105,26 @@ struct Template {
     /// Name ids the pattern can match (`None`: any node).
     keys: Option<Vec<u32>>,
     body: Vec<Instr>,
+    /// One of the skeleton's two fallbacks of a pattern (`text()` with priority -1 and no body,
+    /// `@*|node()` with priority -2 that only continues): matching one does nothing but continue.
+    fallback: bool,
+    /// How the body continues, if its only `apply-templates` is its last instruction
+    /// (`None` for other shapes, and for an empty body).
+    cont: Option<Continue>,
+}
+
+/// A pass over the document that can be done as a walk in document order: every template of
+/// the pattern continues with the same selection, so that the pass visits every element (and
+/// every attribute) once, in document order, and only nodes some non-fallback template can
+/// match need to be looked at.
+#[derive(Debug)]
+struct Walk {
+    /// Attributes are visited too (`@*|*`).
+    attributes: bool,
+    /// Name ids of the non-fallback templates that name the node they match.
+    keyed: Vec<u32>,
+    /// Some non-fallback template can match nodes of any name: every node must be looked at.
+    keyless: bool,
 }
 
 #[derive(Debug)]
@@ -108,6 +138,8 @@ struct Phase {
     by_name: Vec<Vec<u32>>,
     /// The templates that can match nodes of any name.
     any: Vec<u32>,
+    /// Set when the pass can be done as a walk (see [`Walk`]).
+    walk: Option<Walk>,
 }
 
 impl Phase {
@@ -133,12 +165,46 @@ impl Phase {
                 })
                 .collect();
         }
+        let walk = Phase::walk(&templates);
         Phase {
             mode,
             templates,
             by_name,
             any,
+            walk,
         }
+    }
+
+    /// Whether the pass is a walk: every template but the `text()` fallback continues with the
+    /// same selection as its last instruction, and that fallback has no body.
+    fn walk(templates: &[Template]) -> Option<Walk> {
+        let mut cont = None;
+        let mut keyed = Vec::new();
+        let mut keyless = false;
+        for t in templates {
+            if t.fallback && t.body.is_empty() {
+                continue;
+            }
+            let c = t.cont?;
+            if cont.is_some_and(|prev| prev != c) {
+                return None;
+            }
+            cont = Some(c);
+            if t.fallback {
+                continue;
+            }
+            match &t.keys {
+                Some(k) => keyed.extend_from_slice(k),
+                None => keyless = true,
+            }
+        }
+        keyed.sort_unstable();
+        keyed.dedup();
+        Some(Walk {
+            attributes: cont? == Continue::AttributesAndElements,
+            keyed,
+            keyless,
+        })
     }
 
     /// The templates that can match a node with this name id ([`NONE`] if it has none).
@@ -407,6 +473,7 @@ impl RuleSet {
                 .unwrap_or(0.5);
             let mark = c.locals.len();
             let mut body = Vec::new();
+            let mut cont = None;
             for x in elements(&doc, el) {
                 c.ns = doc.in_scope_namespaces(x);
                 if is(&doc, x, XSL, "variable") {
@@ -445,20 +512,41 @@ impl RuleSet {
                         rule_count += 1;
                     }
                 } else if is(&doc, x, XSL, "apply-templates") {
-                    let sel = match doc.attr(x, "select") {
+                    let select = doc.attr(x, "select");
+                    let sel = match select {
                         Some(s) => Some(parse_expr(s, &mut c).map_err(xerr)?),
                         None => None,
+                    };
+                    let compact: Option<String> =
+                        select.map(|s| s.chars().filter(|c| !c.is_whitespace()).collect());
+                    cont = match compact.as_deref() {
+                        Some("*") if doc.attr(x, "mode") == Some(mode) => Some(Continue::Elements),
+                        Some("@*|*") if doc.attr(x, "mode") == Some(mode) => {
+                            Some(Continue::AttributesAndElements)
+                        }
+                        _ => None,
                     };
                     body.push(Instr::Apply(sel));
                 }
             }
+            // The walk needs the continuation to be the body's only one, and its last instruction.
+            if !matches!(body.last(), Some(Instr::Apply(_)))
+                || body.iter().filter(|i| matches!(i, Instr::Apply(_))).count() != 1
+            {
+                cont = None;
+            }
             c.locals.truncate(mark);
             let keys = pattern_keys(&pattern);
+            let compact_match: String = m.chars().filter(|c| !c.is_whitespace()).collect();
+            let fallback = (compact_match == "text()" && priority == -1.0 && body.is_empty())
+                || (compact_match == "@*|node()" && priority == -2.0 && cont.is_some());
             by_mode.entry(mode.to_string()).or_default().push(Template {
                 pattern,
                 priority,
                 keys,
                 body,
+                fallback,
+                cont,
             });
         }
         let mut phases = Vec::new();
@@ -489,10 +577,77 @@ impl RuleSet {
         };
         let mut env = Env::new(doc, statics, self.slots);
         let mut out = Vec::new();
+        let mut visit = Vec::new();
         for phase in &self.phases {
-            self.apply(&mut env, phase, 0, &mut out);
+            match &phase.walk {
+                Some(walk) => self.walk(&mut env, phase, walk, &mut visit, &mut out),
+                None => self.apply(&mut env, phase, 0, &mut out),
+            }
         }
         out
+    }
+
+    /// One pass done as a walk: the nodes some non-fallback template can match, in document
+    /// order, each handled by its template of highest precedence without the continuation
+    /// (the walk is the continuation). `visit` is scratch space.
+    fn walk(
+        &self,
+        env: &mut Env<'_>,
+        phase: &Phase,
+        walk: &Walk,
+        visit: &mut Vec<u32>,
+        out: &mut Vec<RawFinding>,
+    ) {
+        let doc = env.doc;
+        visit.clear();
+        // The document node: reached by the built-in template, handled like any node.
+        visit.push(0);
+        if walk.keyless {
+            for (id, n) in doc.nodes.iter().enumerate().skip(1) {
+                let visited = match n.kind {
+                    Kind::Element => true,
+                    Kind::Attribute => walk.attributes,
+                    // Comments and processing instructions beside the document element are
+                    // reached by the document node's built-in template.
+                    Kind::Comment | Kind::Pi => n.parent == 0,
+                    Kind::Text | Kind::Document => false,
+                };
+                if visited {
+                    visit.push(id as u32);
+                }
+            }
+        } else {
+            for &key in &walk.keyed {
+                if let Some(ids) = doc.by_name.get(key as usize) {
+                    visit.extend_from_slice(ids);
+                }
+                if walk.attributes
+                    && let Some(ids) = doc.attrs_by_name.get(key as usize)
+                {
+                    visit.extend_from_slice(ids);
+                }
+            }
+            visit.sort_unstable();
+            visit.dedup();
+        }
+        for &node in visit.iter() {
+            let n = doc.node(node);
+            let name_id = if matches!(n.kind, Kind::Element | Kind::Attribute) {
+                n.name_id
+            } else {
+                NONE
+            };
+            for &i in phase.candidates(name_id) {
+                let t = &phase.templates[i as usize];
+                env.current = node;
+                if env.matches(node, &t.pattern).unwrap_or(false) {
+                    if !t.fallback {
+                        self.execute(env, phase, t, node, false, out);
+                    }
+                    break;
+                }
+            }
+        }
     }
 
     /// Names of the patterns (modes), for diagnostics.
@@ -513,7 +668,7 @@ impl RuleSet {
             env.current = node;
             // An error while matching counts as "does not match" (XSLT recoverable error).
             if env.matches(node, &t.pattern).unwrap_or(false) {
-                self.execute(env, phase, t, node, out);
+                self.execute(env, phase, t, node, true, out);
                 return;
             }
         }
@@ -527,12 +682,14 @@ impl RuleSet {
         }
     }
 
+    /// Runs a template's body for a node; its `apply-templates` only if `continue_` is set.
     fn execute(
         &self,
         env: &mut Env<'_>,
         phase: &Phase,
         t: &Template,
         node: u32,
+        continue_: bool,
         out: &mut Vec<RawFinding>,
     ) {
         let focus = Focus::node(node);
@@ -577,6 +734,7 @@ impl RuleSet {
                         });
                     }
                 }
+                Instr::Apply(_) if !continue_ => {}
                 Instr::Apply(Some(e)) => {
                     let targets = env.eval(e, &focus).unwrap_or_default();
                     for item in targets {
