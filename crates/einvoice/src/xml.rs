@@ -215,7 +215,25 @@ pub struct Document {
     pub by_name: Vec<Vec<u32>>,
     /// Attributes by name id, each list in document order: answers `//@name`.
     pub attrs_by_name: Vec<Vec<u32>>,
+    /// Where the long text nodes written as plain character data (no references, no CDATA
+    /// sections) are in the input, in document order: lets the schema layer hand libxml2 a
+    /// shortened copy of large embedded attachments.
+    pub raw_texts: Vec<RawText>,
 }
+
+/// A text node written as plain character data, and its bytes in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawText {
+    /// The text node.
+    pub node: u32,
+    /// Offset of its first byte in the input given to [`Document::parse`].
+    pub start: usize,
+    /// Offset after its last byte.
+    pub end: usize,
+}
+
+/// Text nodes at least this long get a [`RawText`] entry.
+pub const RAW_TEXT_MIN: usize = 1024;
 
 fn line_of(input: &[u8], pos: usize) -> u32 {
     let end = pos.min(input.len());
@@ -248,6 +266,10 @@ struct Builder<'n> {
     ns_marks: Vec<usize>,
     text: String,
     text_line: u32,
+    /// Events (character data, CDATA sections, references) in `text` so far.
+    text_events: u32,
+    /// Input bytes of `text` while it is a single run of character data.
+    text_span: Option<(usize, usize)>,
     limits: Limits,
 }
 
@@ -329,6 +351,8 @@ impl Builder<'_> {
     }
 
     fn flush_text(&mut self) -> Result<(), XmlError> {
+        self.text_events = 0;
+        let span = self.text_span.take();
         if self.text.is_empty() {
             return Ok(());
         }
@@ -346,7 +370,12 @@ impl Builder<'_> {
         let v = self.doc.texts.len() as u32;
         self.doc.texts.push(text.into());
         let line = self.text_line;
-        self.push_node(Self::leaf(Kind::Text, NONE, v, line))?;
+        let node = self.push_node(Self::leaf(Kind::Text, NONE, v, line))?;
+        if let Some((start, end)) = span
+            && end - start >= RAW_TEXT_MIN
+        {
+            self.doc.raw_texts.push(RawText { node, start, end });
+        }
         Ok(())
     }
 }
@@ -394,7 +423,10 @@ impl Document {
                 limit: limits.max_bytes,
             });
         }
+        let full_len = input.len();
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        // Offsets into `input` become offsets into the caller's bytes by adding this.
+        let bom = full_len - input.len();
         let text = std::str::from_utf8(input).map_err(|e| XmlError::Encoding {
             detail: format!(
                 "ungültige UTF-8-Bytefolge in Zeile {}",
@@ -416,6 +448,7 @@ impl Document {
                 ns_decls: Vec::new(),
                 by_name: Vec::new(),
                 attrs_by_name: Vec::new(),
+                raw_texts: Vec::new(),
             },
             names,
             qname_ids: HashMap::new(),
@@ -424,6 +457,8 @@ impl Document {
             ns_marks: Vec::new(),
             text: String::new(),
             text_line: 1,
+            text_events: 0,
+            text_span: None,
             limits,
         };
         let mut seen_root = false;
@@ -561,18 +596,25 @@ impl Document {
                     if b.text.is_empty() {
                         b.text_line = line();
                     }
+                    b.text_span = (b.text_events == 0)
+                        .then(|| (bom + pos, bom + reader.buffer_position() as usize));
+                    b.text_events += 1;
                     b.text.push_str(&t.xml10_content());
                 }
                 Event::CData(t) => {
                     if b.text.is_empty() {
                         b.text_line = line();
                     }
+                    b.text_span = None;
+                    b.text_events += 1;
                     b.text.push_str(&t.xml10_content());
                 }
                 Event::GeneralRef(r) => {
                     if b.text.is_empty() {
                         b.text_line = line();
                     }
+                    b.text_span = None;
+                    b.text_events += 1;
                     let resolved: Option<char> = match r.resolve_char_ref() {
                         Ok(Some(c)) => Some(c),
                         Ok(None) => match &*r.xml10_content() {
