@@ -176,8 +176,17 @@ impl Phase {
     }
 
     /// Whether the pass is a walk: every template but the `text()` fallback continues with the
-    /// same selection as its last instruction, and that fallback has no body.
+    /// same selection as its last instruction, that fallback has no body, and the fallbacks come
+    /// after all other templates in precedence (so that a node whose first candidate is a
+    /// fallback needs no matching at all).
     fn walk(templates: &[Template]) -> Option<Walk> {
+        let first_fallback = templates
+            .iter()
+            .position(|t| t.fallback)
+            .unwrap_or(templates.len());
+        if templates[first_fallback..].iter().any(|t| !t.fallback) {
+            return None;
+        }
         let mut cont = None;
         let mut keyed = Vec::new();
         let mut keyless = false;
@@ -639,11 +648,13 @@ impl RuleSet {
             };
             for &i in phase.candidates(name_id) {
                 let t = &phase.templates[i as usize];
+                if t.fallback {
+                    // Only fallbacks are left: they do nothing but continue.
+                    break;
+                }
                 env.current = node;
                 if env.matches(node, &t.pattern).unwrap_or(false) {
-                    if !t.fallback {
-                        self.execute(env, phase, t, node, false, out);
-                    }
+                    self.execute(env, phase, t, node, false, out);
                     break;
                 }
             }
