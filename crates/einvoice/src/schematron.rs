@@ -5,9 +5,11 @@
 //! `apply-templates` followed.
 
 use crate::xml::{Document, Kind, Limits, NONE, Names};
-use crate::xpath::ast::{AtomicType, Expr, Func, Lit, Pattern, VarRef};
+use crate::xpath::ast::{
+    Anchor, AtomicType, Axis, CmpOp, Expr, Func, Lit, NodeTest, Pattern, Step, VarRef,
+};
 use crate::xpath::eval::{Env, FnStep, Focus, Statics, UserFunction};
-use crate::xpath::parse::{ParseError, Resolver, parse_expr, parse_pattern};
+use crate::xpath::parse::{ParseError, Resolver, is_boolean_expr, parse_expr, parse_pattern};
 use crate::xpath::regex::RegexCache;
 use crate::xpath::value::Item;
 use std::collections::HashMap;
@@ -111,6 +113,10 @@ struct Template {
     /// How the body continues, if its only `apply-templates` is its last instruction
     /// (`None` for other shapes, and for an empty body).
     cont: Option<Continue>,
+    /// For a pattern `//*[p]` or `//ns:*[p]` whose boolean predicate is a conjunction with
+    /// conjuncts that depend on the node's name only (`ends-with(name(), 'Amount')`): those
+    /// conjuncts. A node matches only if they hold, which a walk decides once per name.
+    name_filter: Option<Expr>,
 }
 
 /// A pass over the document that can be done as a walk in document order: every template of
@@ -140,6 +146,11 @@ struct Phase {
     any: Vec<u32>,
     /// Set when the pass can be done as a walk (see [`Walk`]).
     walk: Option<Walk>,
+    /// Per template: its slot in the walk's cache of name filter results ([`NONE`] if it has
+    /// no name filter).
+    filter_slots: Vec<u32>,
+    /// Number of templates with a name filter.
+    filters: usize,
 }
 
 impl Phase {
@@ -166,12 +177,26 @@ impl Phase {
                 .collect();
         }
         let walk = Phase::walk(&templates);
+        let mut filters = 0;
+        let filter_slots = templates
+            .iter()
+            .map(|t| {
+                if t.name_filter.is_some() {
+                    filters += 1;
+                    filters as u32 - 1
+                } else {
+                    NONE
+                }
+            })
+            .collect();
         Phase {
             mode,
             templates,
             by_name,
             any,
             walk,
+            filter_slots,
+            filters,
         }
     }
 
@@ -546,6 +571,7 @@ impl RuleSet {
             }
             c.locals.truncate(mark);
             let keys = pattern_keys(&pattern);
+            let name_filter = name_filter(&pattern);
             let compact_match: String = m.chars().filter(|c| !c.is_whitespace()).collect();
             let fallback = (compact_match == "text()" && priority == -1.0 && body.is_empty())
                 || (compact_match == "@*|node()" && priority == -2.0 && cont.is_some());
@@ -556,6 +582,7 @@ impl RuleSet {
                 body,
                 fallback,
                 cont,
+                name_filter,
             });
         }
         let mut phases = Vec::new();
@@ -639,6 +666,10 @@ impl RuleSet {
             visit.sort_unstable();
             visit.dedup();
         }
+        // Results of the name filters per (filter slot, name of the node in the document):
+        // 0 not known yet, 1 holds, 2 does not hold.
+        let names = doc.qnames.len();
+        let mut filtered = vec![0u8; phase.filters * names];
         for &node in visit.iter() {
             let n = doc.node(node);
             let name_id = if matches!(n.kind, Kind::Element | Kind::Attribute) {
@@ -653,6 +684,23 @@ impl RuleSet {
                     break;
                 }
                 env.current = node;
+                if let Some(filter) = &t.name_filter
+                    && n.kind == Kind::Element
+                    && n.name != NONE
+                {
+                    let at = phase.filter_slots[i as usize] as usize * names + n.name as usize;
+                    if filtered[at] == 0 {
+                        // An error leaves the decision to the full match.
+                        filtered[at] = match env.eval_bool(filter, &Focus::node(node)) {
+                            Ok(true) | Err(_) => 1,
+                            Ok(false) => 2,
+                        };
+                        env.current = node;
+                    }
+                    if filtered[at] == 2 {
+                        continue;
+                    }
+                }
                 if env.matches(node, &t.pattern).unwrap_or(false) {
                     self.execute(env, phase, t, node, false, out);
                     break;
@@ -901,6 +949,67 @@ fn check(
         flag,
         text,
     })
+}
+
+/// The name filter of a pattern (see [`Template::name_filter`]).
+fn name_filter(p: &Pattern) -> Option<Expr> {
+    let [alt] = &p.alts[..] else {
+        return None;
+    };
+    let [step] = &alt.steps[..] else {
+        return None;
+    };
+    if alt.anchor != Anchor::Any
+        || step.axis != Axis::Child
+        || !matches!(step.test, NodeTest::Any | NodeTest::Ns(_))
+        || step.preds.is_empty()
+        || !step.preds.iter().all(is_boolean_expr)
+    {
+        return None;
+    }
+    let mut all = Vec::new();
+    conjuncts(&step.preds[0], &mut all);
+    all.into_iter()
+        .filter(|c| name_only(c))
+        .cloned()
+        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+}
+
+/// The operands of a chain of `and`s.
+fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::And(a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        Expr::Paren(inner) => conjuncts(inner, out),
+        _ => out.push(e),
+    }
+}
+
+/// Whether the value of an expression depends on nothing but the name of the context element:
+/// `name()`, `local-name()`, `namespace-uri()`, `self::` name tests and string literals,
+/// combined with `not`, `and`, `or`, `=`, `!=`, `starts-with`, `ends-with`, `contains`.
+fn name_only(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(Lit::Str(_)) => true,
+        Expr::Paren(inner) => name_only(inner),
+        Expr::Call(Func::Name | Func::LocalName | Func::NamespaceUri, args) => args.is_empty(),
+        Expr::Call(Func::Not, args) => args.len() == 1 && name_only(&args[0]),
+        Expr::Call(Func::StartsWith | Func::EndsWith | Func::Contains, args) => {
+            args.len() == 2 && args.iter().all(name_only)
+        }
+        Expr::And(a, b) | Expr::Or(a, b) => name_only(a) && name_only(b),
+        Expr::GenCmp(CmpOp::Eq | CmpOp::Ne, a, b) | Expr::ValCmp(CmpOp::Eq | CmpOp::Ne, a, b) => {
+            name_only(a) && name_only(b)
+        }
+        Expr::Step(Step {
+            axis: Axis::SelfAxis,
+            test: NodeTest::Name(_) | NodeTest::Ns(_) | NodeTest::Local(_) | NodeTest::Any,
+            preds,
+        }) => preds.is_empty(),
+        _ => false,
+    }
 }
 
 fn pattern_keys(p: &Pattern) -> Option<Vec<u32>> {
