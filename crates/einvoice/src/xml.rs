@@ -169,22 +169,39 @@ impl QName {
 /// Table of expanded names known to compiled rules, so that name tests compare integers.
 #[derive(Default, Debug, Clone)]
 pub struct Names {
-    map: HashMap<(String, String), u32>,
+    /// Namespace → local name → id (looked up without building a key).
+    map: HashMap<Box<str>, HashMap<Box<str>, u32>>,
+    len: u32,
 }
 
 impl Names {
     /// Id of a name, adding it if new.
     pub fn intern(&mut self, ns: &str, local: &str) -> u32 {
-        let next = self.map.len() as u32;
-        *self
-            .map
-            .entry((ns.to_string(), local.to_string()))
-            .or_insert(next)
+        if let Some(id) = self.get(ns, local) {
+            return id;
+        }
+        let id = self.len;
+        self.len += 1;
+        self.map
+            .entry(ns.into())
+            .or_default()
+            .insert(local.into(), id);
+        id
     }
 
     /// Id of a name if known.
     pub fn get(&self, ns: &str, local: &str) -> Option<u32> {
-        self.map.get(&(ns.to_string(), local.to_string())).copied()
+        self.map.get(ns)?.get(local).copied()
+    }
+
+    /// Number of names (ids are below it).
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -459,8 +476,9 @@ impl Document {
                 qnames: Vec::new(),
                 texts: Vec::new(),
                 ns_decls: Vec::new(),
-                by_name: Vec::new(),
-                attrs_by_name: Vec::new(),
+                // Capacity for every name id: the indexes grow without moving.
+                by_name: Vec::with_capacity(names.len()),
+                attrs_by_name: Vec::with_capacity(names.len()),
                 raw_texts: Vec::new(),
             },
             names,
