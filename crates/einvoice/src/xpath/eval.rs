@@ -230,7 +230,12 @@ impl<'a> Env<'a> {
                         self.string_of(&v)?
                     }
                     None => match &f.item {
-                        Some(Item::Node(n)) => self.node_string(*n),
+                        // The node's string value as the document holds it: no copy of a long
+                        // text (such as an embedded attachment) into the string cache.
+                        Some(Item::Node(n)) => {
+                            let v = self.doc.string_value(*n);
+                            return Ok(v.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')));
+                        }
                         Some(other) => other.string(),
                         None => return err("XPDY0002"),
                     },
