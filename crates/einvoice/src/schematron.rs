@@ -585,6 +585,18 @@ impl RuleSet {
                 name_filter,
             });
         }
+        // Absolute paths used by the rules are computed once per document (and shared by all
+        // rules that use the same one).
+        let mut memo = HashMap::new();
+        for t in by_mode.values_mut().flatten() {
+            for instr in &mut t.body {
+                match instr {
+                    Instr::Let(_, e) => memoize(e, &mut memo),
+                    Instr::Check(chk) => memoize(&mut chk.test, &mut memo),
+                    Instr::Apply(_) => {}
+                }
+            }
+        }
         let mut phases = Vec::new();
         for mode in order {
             let mut templates = by_mode.remove(&mode).unwrap_or_default();
@@ -949,6 +961,34 @@ fn check(
         flag,
         text,
     })
+}
+
+/// Replaces the maximal absolute paths in `e` whose value depends on the document only by
+/// [`Expr::Memo`]s; equal paths (by their syntax tree) share a slot of `memo`.
+fn memoize(e: &mut Expr, memo: &mut HashMap<String, u32>) {
+    if let Expr::Path(l, _) = e
+        && matches!(**l, Expr::Root)
+        && document_only(e)
+    {
+        let next = memo.len() as u32;
+        let slot = *memo.entry(format!("{e:?}")).or_insert(next);
+        let inner = std::mem::replace(e, Expr::Seq(Vec::new()));
+        *e = Expr::Memo(slot, Box::new(inner));
+        return;
+    }
+    for c in e.children_mut() {
+        memoize(c, memo);
+    }
+}
+
+/// Whether an expression evaluated with the document node as focus depends on nothing else:
+/// no local variables (rule `let`s, parameters, range variables), no `current()`, no calls of
+/// stylesheet functions.
+fn document_only(e: &Expr) -> bool {
+    match e {
+        Expr::Var(VarRef::Local(_)) | Expr::Call(Func::Current, _) | Expr::UserCall(..) => false,
+        _ => e.children().into_iter().all(document_only),
+    }
 }
 
 /// The name filter of a pattern (see [`Template::name_filter`]).

@@ -85,6 +85,8 @@ pub struct Env<'a> {
     /// Regular expressions used so far, by pattern and flags (taken from the shared cache once
     /// per document: no lock per call).
     regexes: HashMap<Box<str>, RegexesByFlags>,
+    /// Values of the [`Expr::Memo`] subexpressions computed so far, by slot.
+    memo: Vec<Option<Seq>>,
     /// The node `current()` returns.
     pub current: u32,
 }
@@ -102,6 +104,7 @@ impl<'a> Env<'a> {
             node_strings: vec![OnceCell::new(); doc.nodes.len()],
             qname_strings: vec![OnceCell::new(); doc.qnames.len()],
             regexes: HashMap::new(),
+            memo: Vec::new(),
             current: 0,
         }
     }
@@ -406,6 +409,21 @@ impl<'a> Env<'a> {
                     Ok(None) => *allow_empty,
                     Ok(Some(a)) => cast(&a, *t).is_ok(),
                 })))
+            }
+            // An absolute path needs a node as focus (else `/` fails, every time).
+            Expr::Memo(_, inner) if !matches!(f.item, Some(Item::Node(_))) => self.eval(inner, f),
+            Expr::Memo(slot, inner) => {
+                let i = *slot as usize;
+                if let Some(Some(v)) = self.memo.get(i) {
+                    return Ok(v.clone());
+                }
+                // Errors are not kept: the next use evaluates (and fails) again.
+                let v = self.eval(inner, f)?;
+                if i >= self.memo.len() {
+                    self.memo.resize(i + 1, None);
+                }
+                self.memo[i] = Some(v.clone());
+                Ok(v)
             }
             Expr::InstanceOf(inner, t, allow_empty) => {
                 let v = self.eval(inner, f)?;
