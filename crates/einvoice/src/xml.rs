@@ -136,7 +136,8 @@ pub struct Node {
     /// Id of the name in the [`Names`] table the document was loaded with ([`QName::id`]),
     /// [`NONE`] if the node has no name or the name is unknown there.
     pub name_id: u32,
-    /// Index into [`Document::texts`] (attributes, text, comments, processing instructions).
+    /// Index of the node's text (attributes, text, comments, processing instructions), read
+    /// with [`Document::text`].
     pub value: u32,
     /// Line in the source (1-based).
     pub line: u32,
@@ -224,7 +225,10 @@ pub struct Document {
     /// Names used by the nodes.
     pub qnames: Vec<QName>,
     /// Text values.
-    pub texts: Vec<Box<str>>,
+    texts: Vec<(usize, usize)>,
+    /// All texts one after the other (`texts` holds their byte ranges): one allocation for a
+    /// document instead of one per text.
+    text_buf: String,
     /// Namespace declarations in document order.
     pub ns_decls: Vec<NsDecl>,
     /// Elements by name id (of the [`Names`] table), each list in document order: answers
@@ -386,19 +390,20 @@ impl Builder<'_> {
         if self.text.is_empty() {
             return Ok(());
         }
-        let text = std::mem::take(&mut self.text);
         if self.stack.is_empty() {
             // Outside the root element only whitespace is allowed; it is not part of the tree.
-            if !text.trim().is_empty() {
+            if !self.text.trim().is_empty() {
                 return Err(XmlError::Malformed {
                     line: self.text_line,
                     message: "Text außerhalb des Wurzelelements".into(),
                 });
             }
+            self.text.clear();
             return Ok(());
         }
-        let v = self.doc.texts.len() as u32;
-        self.doc.texts.push(text.into());
+        // The buffer is kept for the next text.
+        let v = self.doc.push_text(&self.text);
+        self.text.clear();
         let line = self.text_line;
         let node = self.push_node(Self::leaf(Kind::Text, NONE, v, line))?;
         if let Some((start, end)) = span
@@ -475,6 +480,8 @@ impl Document {
                 nodes: vec![doc_node],
                 qnames: Vec::new(),
                 texts: Vec::new(),
+                // Texts never need more bytes than the input has.
+                text_buf: String::with_capacity(input.len()),
                 ns_decls: Vec::new(),
                 // Capacity for every name id: the indexes grow without moving.
                 by_name: Vec::with_capacity(names.len()),
@@ -598,8 +605,7 @@ impl Document {
                             let p = split_qname(&key).0;
                             malformed(format!("Namenspräfix „{p}“ ist nicht deklariert"))
                         })?;
-                        let v = b.doc.texts.len() as u32;
-                        b.doc.texts.push(value.into());
+                        let v = b.doc.push_text(&value);
                         let mut at = Builder::leaf(Kind::Attribute, qa, v, line());
                         at.parent = id;
                         let attr_id = b.push_node(at)?;
@@ -676,8 +682,7 @@ impl Document {
                 Event::Comment(c) => {
                     b.flush_text()?;
                     if !b.stack.is_empty() {
-                        let v = b.doc.texts.len() as u32;
-                        b.doc.texts.push(c.xml10_content().into_owned().into());
+                        let v = b.doc.push_text(&c.xml10_content());
                         b.push_node(Builder::leaf(Kind::Comment, NONE, v, line()))?;
                     }
                 }
@@ -687,8 +692,7 @@ impl Document {
                         let target = p.target().to_string();
                         let content = p.content().trim_start().to_string();
                         let qn = b.qname(&target, Kind::Pi).unwrap_or(NONE);
-                        let v = b.doc.texts.len() as u32;
-                        b.doc.texts.push(content.into());
+                        let v = b.doc.push_text(&content);
                         b.push_node(Builder::leaf(Kind::Pi, qn, v, line()))?;
                     }
                 }
@@ -712,6 +716,21 @@ impl Document {
             }
         }
         Ok(b.doc)
+    }
+
+    /// Appends a text, returning its index.
+    fn push_text(&mut self, text: &str) -> u32 {
+        let start = self.text_buf.len();
+        self.text_buf.push_str(text);
+        self.texts.push((start, self.text_buf.len()));
+        self.texts.len() as u32 - 1
+    }
+
+    /// The text with the given index ([`Node::value`]).
+    #[inline]
+    pub fn text(&self, index: u32) -> &str {
+        let (start, end) = self.texts[index as usize];
+        &self.text_buf[start..end]
     }
 
     /// The document element.
@@ -770,7 +789,7 @@ impl Document {
         let n = self.node(id);
         match n.kind {
             Kind::Attribute | Kind::Text | Kind::Comment | Kind::Pi => {
-                Cow::Borrowed(&self.texts[n.value as usize])
+                Cow::Borrowed(self.text(n.value))
             }
             Kind::Element | Kind::Document => {
                 let first = n.first_child;
@@ -779,7 +798,7 @@ impl Document {
                 }
                 let f = self.node(first);
                 if f.next_sibling == NONE && f.kind == Kind::Text {
-                    return Cow::Borrowed(&self.texts[f.value as usize]);
+                    return Cow::Borrowed(self.text(f.value));
                 }
                 let mut s = String::new();
                 self.collect_text(id, &mut s);
@@ -793,7 +812,7 @@ impl Document {
         while c != NONE {
             let n = self.node(c);
             match n.kind {
-                Kind::Text => out.push_str(&self.texts[n.value as usize]),
+                Kind::Text => out.push_str(self.text(n.value)),
                 Kind::Element => self.collect_text(c, out),
                 _ => {}
             }
@@ -861,7 +880,7 @@ impl Document {
                 self.qname(a)
                     .is_some_and(|q| q.ns.is_empty() && &*q.local == local)
             })
-            .map(|a| &*self.texts[self.node(a).value as usize])
+            .map(|a| self.text(self.node(a).value))
     }
 }
 
