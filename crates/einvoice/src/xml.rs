@@ -274,20 +274,22 @@ pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
         .sum()
 }
 
-fn normalize_attr(value: Cow<'_, str>) -> String {
+fn normalize_attr(value: Cow<'_, str>) -> Cow<'_, str> {
     if !value.contains(['\t', '\n', '\r']) {
-        return value.into_owned();
+        return value;
     }
-    value
-        .chars()
-        .map(|c| {
-            if matches!(c, '\t' | '\n' | '\r') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    Cow::Owned(
+        value
+            .chars()
+            .map(|c| {
+                if matches!(c, '\t' | '\n' | '\r') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
 }
 
 struct Builder<'n> {
@@ -548,11 +550,10 @@ impl Document {
                     };
                     // Namespace declarations first, then the names.
                     b.ns_marks.push(b.ns_stack.len());
-                    let mut attrs: Vec<(String, String)> = Vec::new();
+                    let mut attrs: Vec<(&str, Cow<'_, str>)> = Vec::new();
                     let mut decls = Vec::new();
                     for a in e.attributes() {
                         let a = a.map_err(|err| malformed(err.to_string()))?;
-                        let key = a.key.as_ref().to_string();
                         let value =
                             a.normalized_value(XmlVersion::Implicit1_0).map_err(
                                 |err| match err {
@@ -566,15 +567,16 @@ impl Document {
                                 },
                             )?;
                         let value = normalize_attr(value);
+                        let key = a.key.into_inner();
                         if key == "xmlns" {
-                            decls.push((String::new(), value));
+                            decls.push((String::new(), value.into_owned()));
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
                             if value.is_empty() {
                                 return Err(malformed(format!(
                                     "leere Namensraumdeklaration für „{p}“"
                                 )));
                             }
-                            decls.push((p.to_string(), value));
+                            decls.push((p.to_string(), value.into_owned()));
                         } else {
                             attrs.push((key, value));
                         }
@@ -601,8 +603,8 @@ impl Document {
                         index_push(&mut b.doc.by_name, name_id, id);
                     }
                     for (key, value) in attrs {
-                        let qa = b.qname(&key, Kind::Attribute).ok_or_else(|| {
-                            let p = split_qname(&key).0;
+                        let qa = b.qname(key, Kind::Attribute).ok_or_else(|| {
+                            let p = split_qname(key).0;
                             malformed(format!("Namenspräfix „{p}“ ist nicht deklariert"))
                         })?;
                         let v = b.doc.push_text(&value);
