@@ -8,7 +8,7 @@ use crate::xml::{Document, Kind, Limits, NONE, Names};
 use crate::xpath::ast::{
     Anchor, AtomicType, Axis, CmpOp, Expr, Func, Lit, NodeTest, Pattern, Step, VarRef,
 };
-use crate::xpath::eval::{Env, FnStep, Focus, Statics, UserFunction};
+use crate::xpath::eval::{DocStrings, Env, FnStep, Focus, Statics, UserFunction};
 use crate::xpath::parse::{ParseError, Resolver, is_boolean_expr, parse_expr, parse_pattern};
 use crate::xpath::regex::RegexCache;
 use crate::xpath::value::Item;
@@ -618,12 +618,17 @@ impl RuleSet {
 
     /// Runs every pattern over the document and returns the fired asserts and reports.
     pub fn run(&self, doc: &Document) -> Vec<RawFinding> {
+        self.run_with(doc, &mut DocStrings::default())
+    }
+
+    /// [`RuleSet::run`] with string caches shared with other evaluations over the document.
+    pub fn run_with(&self, doc: &Document, strings: &mut DocStrings) -> Vec<RawFinding> {
         let statics = Statics {
             globals: &self.globals,
             functions: &self.functions,
             regex: &self.regex,
         };
-        let mut env = Env::new(doc, statics, self.slots);
+        let mut env = Env::with_strings(doc, statics, self.slots, std::mem::take(strings));
         let mut out = Vec::new();
         let mut visit = Vec::new();
         for phase in &self.phases {
@@ -632,6 +637,7 @@ impl RuleSet {
                 None => self.apply(&mut env, phase, 0, &mut out),
             }
         }
+        *strings = env.into_strings();
         out
     }
 

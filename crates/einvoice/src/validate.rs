@@ -4,7 +4,7 @@
 use crate::schematron::{Compiler, LoadError, RuleSet};
 use crate::xml::{Document, Kind, Limits, NONE, Names, RawText, XmlError};
 use crate::xpath::ast::Expr;
-use crate::xpath::eval::{Env, Focus, Statics};
+use crate::xpath::eval::{DocStrings, Env, Focus, Statics};
 use crate::xpath::parse::parse_expr;
 use crate::xpath::regex::RegexCache;
 use crate::xsd::{Base64Scan, Schema, SchemaLoadError, push_base64_stand_in, scan_plain_base64};
@@ -411,7 +411,7 @@ impl Validator {
         };
         let rules = &self.rule_sets[rs];
         let findings = rules
-            .run(doc)
+            .run_with(doc, &mut DocStrings::new(doc))
             .into_iter()
             .map(|f| Finding {
                 severity: f
@@ -427,20 +427,26 @@ impl Validator {
         Report::new(Some("EN 16931".into()), findings)
     }
 
-    fn pick_scenario(&self, doc: &Document) -> Option<&Scenario> {
+    /// The first scenario whose match holds; `strings` are the document's string caches,
+    /// passed on to the rule sets.
+    fn pick_scenario(&self, doc: &Document, strings: &mut DocStrings) -> Option<&Scenario> {
         let statics = Statics {
             globals: &[],
             functions: &[],
             regex: &self.regex,
         };
-        let mut env = Env::new(doc, statics, self.match_slots);
-        self.scenarios
+        let mut env = Env::with_strings(doc, statics, self.match_slots, std::mem::take(strings));
+        let found = self
+            .scenarios
             .iter()
-            .find(|sc| env.eval_bool(&sc.matcher, &Focus::node(0)).unwrap_or(false))
+            .find(|sc| env.eval_bool(&sc.matcher, &Focus::node(0)).unwrap_or(false));
+        *strings = env.into_strings();
+        found
     }
 
     fn validate_all(&self, xml: &[u8], doc: &Document) -> Report {
-        let Some(sc) = self.pick_scenario(doc) else {
+        let mut strings = DocStrings::new(doc);
+        let Some(sc) = self.pick_scenario(doc, &mut strings) else {
             let mut f = wrong_root(doc);
             if Syntax::of(doc).is_some() {
                 f.text = "Kein Prüfszenario der Konfiguration passt zu diesem Dokument: die \
@@ -480,7 +486,7 @@ impl Validator {
             return Report::new(Some(sc.name.clone()), findings);
         }
         for &r in &sc.rules {
-            for f in self.rule_sets[r].run(doc) {
+            for f in self.rule_sets[r].run_with(doc, &mut strings) {
                 let severity = sc.levels.get(&f.id).copied().unwrap_or_else(|| {
                     f.flag
                         .as_deref()
@@ -639,7 +645,9 @@ mod tests {
                     }
                     let bytes = doc_text.as_bytes();
                     let doc = v.load_document(bytes).expect("well-formed");
-                    let sc = v.pick_scenario(&doc).expect("scenario");
+                    let sc = v
+                        .pick_scenario(&doc, &mut DocStrings::new(&doc))
+                        .expect("scenario");
                     let Ok(schema) = v.schema(sc.xsd[0]) else {
                         panic!("schema")
                     };
