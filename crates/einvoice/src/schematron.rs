@@ -5,9 +5,11 @@
 //! `apply-templates` followed.
 
 use crate::xml::{Document, Kind, Limits, NONE, Names};
-use crate::xpath::ast::{AtomicType, Expr, Func, Lit, Pattern, VarRef};
-use crate::xpath::eval::{Env, FnStep, Focus, Statics, UserFunction};
-use crate::xpath::parse::{ParseError, Resolver, parse_expr, parse_pattern};
+use crate::xpath::ast::{
+    Anchor, AtomicType, Axis, CmpOp, Expr, Func, Lit, NodeTest, Pattern, Step, VarRef,
+};
+use crate::xpath::eval::{DocStrings, Env, FnStep, Focus, Statics, UserFunction};
+use crate::xpath::parse::{ParseError, Resolver, is_boolean_expr, parse_expr, parse_pattern};
 use crate::xpath::regex::RegexCache;
 use crate::xpath::value::Item;
 use std::collections::HashMap;
@@ -88,6 +90,16 @@ enum Instr {
     Apply(Option<Expr>),
 }
 
+/// What a template's `apply-templates` continues with, when it is the body's only one and
+/// comes last (the shape the skeleton generates for every rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Continue {
+    /// `select="*"`: the child elements.
+    Elements,
+    /// `select="@*|*"`: the attributes, then the child elements.
+    AttributesAndElements,
+}
+
 #[derive(Debug)]
 struct Template {
     pattern: Pattern,
@@ -95,6 +107,30 @@ struct Template {
     /// Name ids the pattern can match (`None`: any node).
     keys: Option<Vec<u32>>,
     body: Vec<Instr>,
+    /// One of the skeleton's two fallbacks of a pattern (`text()` with priority -1 and no body,
+    /// `@*|node()` with priority -2 that only continues): matching one does nothing but continue.
+    fallback: bool,
+    /// How the body continues, if its only `apply-templates` is its last instruction
+    /// (`None` for other shapes, and for an empty body).
+    cont: Option<Continue>,
+    /// For a pattern `//*[p]` or `//ns:*[p]` whose boolean predicate is a conjunction with
+    /// conjuncts that depend on the node's name only (`ends-with(name(), 'Amount')`): those
+    /// conjuncts. A node matches only if they hold, which a walk decides once per name.
+    name_filter: Option<Expr>,
+}
+
+/// A pass over the document that can be done as a walk in document order: every template of
+/// the pattern continues with the same selection, so that the pass visits every element (and
+/// every attribute) once, in document order, and only nodes some non-fallback template can
+/// match need to be looked at.
+#[derive(Debug)]
+struct Walk {
+    /// Attributes are visited too (`@*|*`).
+    attributes: bool,
+    /// Name ids of the non-fallback templates that name the node they match.
+    keyed: Vec<u32>,
+    /// Some non-fallback template can match nodes of any name: every node must be looked at.
+    keyless: bool,
 }
 
 #[derive(Debug)]
@@ -108,6 +144,13 @@ struct Phase {
     by_name: Vec<Vec<u32>>,
     /// The templates that can match nodes of any name.
     any: Vec<u32>,
+    /// Set when the pass can be done as a walk (see [`Walk`]).
+    walk: Option<Walk>,
+    /// Per template: its slot in the walk's cache of name filter results ([`NONE`] if it has
+    /// no name filter).
+    filter_slots: Vec<u32>,
+    /// Number of templates with a name filter.
+    filters: usize,
 }
 
 impl Phase {
@@ -133,12 +176,69 @@ impl Phase {
                 })
                 .collect();
         }
+        let walk = Phase::walk(&templates);
+        let mut filters = 0;
+        let filter_slots = templates
+            .iter()
+            .map(|t| {
+                if t.name_filter.is_some() {
+                    filters += 1;
+                    filters as u32 - 1
+                } else {
+                    NONE
+                }
+            })
+            .collect();
         Phase {
             mode,
             templates,
             by_name,
             any,
+            walk,
+            filter_slots,
+            filters,
         }
+    }
+
+    /// Whether the pass is a walk: every template but the `text()` fallback continues with the
+    /// same selection as its last instruction, that fallback has no body, and the fallbacks come
+    /// after all other templates in precedence (so that a node whose first candidate is a
+    /// fallback needs no matching at all).
+    fn walk(templates: &[Template]) -> Option<Walk> {
+        let first_fallback = templates
+            .iter()
+            .position(|t| t.fallback)
+            .unwrap_or(templates.len());
+        if templates[first_fallback..].iter().any(|t| !t.fallback) {
+            return None;
+        }
+        let mut cont = None;
+        let mut keyed = Vec::new();
+        let mut keyless = false;
+        for t in templates {
+            if t.fallback && t.body.is_empty() {
+                continue;
+            }
+            let c = t.cont?;
+            if cont.is_some_and(|prev| prev != c) {
+                return None;
+            }
+            cont = Some(c);
+            if t.fallback {
+                continue;
+            }
+            match &t.keys {
+                Some(k) => keyed.extend_from_slice(k),
+                None => keyless = true,
+            }
+        }
+        keyed.sort_unstable();
+        keyed.dedup();
+        Some(Walk {
+            attributes: cont? == Continue::AttributesAndElements,
+            keyed,
+            keyless,
+        })
     }
 
     /// The templates that can match a node with this name id ([`NONE`] if it has none).
@@ -407,6 +507,7 @@ impl RuleSet {
                 .unwrap_or(0.5);
             let mark = c.locals.len();
             let mut body = Vec::new();
+            let mut cont = None;
             for x in elements(&doc, el) {
                 c.ns = doc.in_scope_namespaces(x);
                 if is(&doc, x, XSL, "variable") {
@@ -445,21 +546,56 @@ impl RuleSet {
                         rule_count += 1;
                     }
                 } else if is(&doc, x, XSL, "apply-templates") {
-                    let sel = match doc.attr(x, "select") {
+                    let select = doc.attr(x, "select");
+                    let sel = match select {
                         Some(s) => Some(parse_expr(s, &mut c).map_err(xerr)?),
                         None => None,
+                    };
+                    let compact: Option<String> =
+                        select.map(|s| s.chars().filter(|c| !c.is_whitespace()).collect());
+                    cont = match compact.as_deref() {
+                        Some("*") if doc.attr(x, "mode") == Some(mode) => Some(Continue::Elements),
+                        Some("@*|*") if doc.attr(x, "mode") == Some(mode) => {
+                            Some(Continue::AttributesAndElements)
+                        }
+                        _ => None,
                     };
                     body.push(Instr::Apply(sel));
                 }
             }
+            // The walk needs the continuation to be the body's only one, and its last instruction.
+            if !matches!(body.last(), Some(Instr::Apply(_)))
+                || body.iter().filter(|i| matches!(i, Instr::Apply(_))).count() != 1
+            {
+                cont = None;
+            }
             c.locals.truncate(mark);
             let keys = pattern_keys(&pattern);
+            let name_filter = name_filter(&pattern);
+            let compact_match: String = m.chars().filter(|c| !c.is_whitespace()).collect();
+            let fallback = (compact_match == "text()" && priority == -1.0 && body.is_empty())
+                || (compact_match == "@*|node()" && priority == -2.0 && cont.is_some());
             by_mode.entry(mode.to_string()).or_default().push(Template {
                 pattern,
                 priority,
                 keys,
                 body,
+                fallback,
+                cont,
+                name_filter,
             });
+        }
+        // Absolute paths used by the rules are computed once per document (and shared by all
+        // rules that use the same one).
+        let mut memo = HashMap::new();
+        for t in by_mode.values_mut().flatten() {
+            for instr in &mut t.body {
+                match instr {
+                    Instr::Let(_, e) => memoize(e, &mut memo),
+                    Instr::Check(chk) => memoize(&mut chk.test, &mut memo),
+                    Instr::Apply(_) => {}
+                }
+            }
         }
         let mut phases = Vec::new();
         for mode in order {
@@ -482,17 +618,113 @@ impl RuleSet {
 
     /// Runs every pattern over the document and returns the fired asserts and reports.
     pub fn run(&self, doc: &Document) -> Vec<RawFinding> {
+        self.run_with(doc, &mut DocStrings::default())
+    }
+
+    /// [`RuleSet::run`] with string caches shared with other evaluations over the document.
+    pub fn run_with(&self, doc: &Document, strings: &mut DocStrings) -> Vec<RawFinding> {
         let statics = Statics {
             globals: &self.globals,
             functions: &self.functions,
             regex: &self.regex,
         };
-        let mut env = Env::new(doc, statics, self.slots);
+        let mut env = Env::with_strings(doc, statics, self.slots, std::mem::take(strings));
         let mut out = Vec::new();
+        let mut visit = Vec::new();
         for phase in &self.phases {
-            self.apply(&mut env, phase, 0, &mut out);
+            match &phase.walk {
+                Some(walk) => self.walk(&mut env, phase, walk, &mut visit, &mut out),
+                None => self.apply(&mut env, phase, 0, &mut out),
+            }
         }
+        *strings = env.into_strings();
         out
+    }
+
+    /// One pass done as a walk: the nodes some non-fallback template can match, in document
+    /// order, each handled by its template of highest precedence without the continuation
+    /// (the walk is the continuation). `visit` is scratch space.
+    fn walk(
+        &self,
+        env: &mut Env<'_>,
+        phase: &Phase,
+        walk: &Walk,
+        visit: &mut Vec<u32>,
+        out: &mut Vec<RawFinding>,
+    ) {
+        let doc = env.doc;
+        visit.clear();
+        // The document node: reached by the built-in template, handled like any node.
+        visit.push(0);
+        if walk.keyless {
+            for (id, n) in doc.nodes.iter().enumerate().skip(1) {
+                let visited = match n.kind {
+                    Kind::Element => true,
+                    Kind::Attribute => walk.attributes,
+                    // Comments and processing instructions beside the document element are
+                    // reached by the document node's built-in template.
+                    Kind::Comment | Kind::Pi => n.parent == 0,
+                    Kind::Text | Kind::Document => false,
+                };
+                if visited {
+                    visit.push(id as u32);
+                }
+            }
+        } else {
+            for &key in &walk.keyed {
+                if let Some(ids) = doc.by_name.get(key as usize) {
+                    visit.extend_from_slice(ids);
+                }
+                if walk.attributes
+                    && let Some(ids) = doc.attrs_by_name.get(key as usize)
+                {
+                    visit.extend_from_slice(ids);
+                }
+            }
+            visit.sort_unstable();
+            visit.dedup();
+        }
+        // Results of the name filters per (filter slot, name of the node in the document):
+        // 0 not known yet, 1 holds, 2 does not hold.
+        let names = doc.qnames.len();
+        let mut filtered = vec![0u8; phase.filters * names];
+        for &node in visit.iter() {
+            let n = doc.node(node);
+            let name_id = if matches!(n.kind, Kind::Element | Kind::Attribute) {
+                n.name_id
+            } else {
+                NONE
+            };
+            for &i in phase.candidates(name_id) {
+                let t = &phase.templates[i as usize];
+                if t.fallback {
+                    // Only fallbacks are left: they do nothing but continue.
+                    break;
+                }
+                env.current = node;
+                if let Some(filter) = &t.name_filter
+                    && n.kind == Kind::Element
+                    && n.name != NONE
+                {
+                    let at = phase.filter_slots[i as usize] as usize * names + n.name as usize;
+                    if filtered[at] == 0 {
+                        // An error leaves the decision to the full match.
+                        filtered[at] = match env.eval_bool(filter, &Focus::node(node)) {
+                            Ok(true) | Err(_) => 1,
+                            Ok(false) => 2,
+                        };
+                        env.current = node;
+                    }
+                    if filtered[at] == 2 {
+                        continue;
+                    }
+                }
+                if env.matches(node, &t.pattern).unwrap_or(false) {
+                    self.execute(env, phase, t, node, false, out);
+                    break;
+                }
+            }
+        }
     }
 
     /// Names of the patterns (modes), for diagnostics.
@@ -513,7 +745,7 @@ impl RuleSet {
             env.current = node;
             // An error while matching counts as "does not match" (XSLT recoverable error).
             if env.matches(node, &t.pattern).unwrap_or(false) {
-                self.execute(env, phase, t, node, out);
+                self.execute(env, phase, t, node, true, out);
                 return;
             }
         }
@@ -527,12 +759,14 @@ impl RuleSet {
         }
     }
 
+    /// Runs a template's body for a node; its `apply-templates` only if `continue_` is set.
     fn execute(
         &self,
         env: &mut Env<'_>,
         phase: &Phase,
         t: &Template,
         node: u32,
+        continue_: bool,
         out: &mut Vec<RawFinding>,
     ) {
         let focus = Focus::node(node);
@@ -577,6 +811,7 @@ impl RuleSet {
                         });
                     }
                 }
+                Instr::Apply(_) if !continue_ => {}
                 Instr::Apply(Some(e)) => {
                     let targets = env.eval(e, &focus).unwrap_or_default();
                     for item in targets {
@@ -732,6 +967,95 @@ fn check(
         flag,
         text,
     })
+}
+
+/// Replaces the maximal absolute paths in `e` whose value depends on the document only by
+/// [`Expr::Memo`]s; equal paths (by their syntax tree) share a slot of `memo`.
+fn memoize(e: &mut Expr, memo: &mut HashMap<String, u32>) {
+    if let Expr::Path(l, _) = e
+        && matches!(**l, Expr::Root)
+        && document_only(e)
+    {
+        let next = memo.len() as u32;
+        let slot = *memo.entry(format!("{e:?}")).or_insert(next);
+        let inner = std::mem::replace(e, Expr::Seq(Vec::new()));
+        *e = Expr::Memo(slot, Box::new(inner));
+        return;
+    }
+    for c in e.children_mut() {
+        memoize(c, memo);
+    }
+}
+
+/// Whether an expression evaluated with the document node as focus depends on nothing else:
+/// no local variables (rule `let`s, parameters, range variables), no `current()`, no calls of
+/// stylesheet functions.
+fn document_only(e: &Expr) -> bool {
+    match e {
+        Expr::Var(VarRef::Local(_)) | Expr::Call(Func::Current, _) | Expr::UserCall(..) => false,
+        _ => e.children().into_iter().all(document_only),
+    }
+}
+
+/// The name filter of a pattern (see [`Template::name_filter`]).
+fn name_filter(p: &Pattern) -> Option<Expr> {
+    let [alt] = &p.alts[..] else {
+        return None;
+    };
+    let [step] = &alt.steps[..] else {
+        return None;
+    };
+    if alt.anchor != Anchor::Any
+        || step.axis != Axis::Child
+        || !matches!(step.test, NodeTest::Any | NodeTest::Ns(_))
+        || step.preds.is_empty()
+        || !step.preds.iter().all(is_boolean_expr)
+    {
+        return None;
+    }
+    let mut all = Vec::new();
+    conjuncts(&step.preds[0], &mut all);
+    all.into_iter()
+        .filter(|c| name_only(c))
+        .cloned()
+        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+}
+
+/// The operands of a chain of `and`s.
+fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::And(a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        Expr::Paren(inner) => conjuncts(inner, out),
+        _ => out.push(e),
+    }
+}
+
+/// Whether the value of an expression depends on nothing but the name of the context element:
+/// `name()`, `local-name()`, `namespace-uri()`, `self::` name tests and string literals,
+/// combined with `not`, `and`, `or`, `=`, `!=`, `starts-with`, `ends-with`, `contains`.
+fn name_only(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(Lit::Str(_)) => true,
+        Expr::Paren(inner) => name_only(inner),
+        Expr::Call(Func::Name | Func::LocalName | Func::NamespaceUri, args) => args.is_empty(),
+        Expr::Call(Func::Not, args) => args.len() == 1 && name_only(&args[0]),
+        Expr::Call(Func::StartsWith | Func::EndsWith | Func::Contains, args) => {
+            args.len() == 2 && args.iter().all(name_only)
+        }
+        Expr::And(a, b) | Expr::Or(a, b) => name_only(a) && name_only(b),
+        Expr::GenCmp(CmpOp::Eq | CmpOp::Ne, a, b) | Expr::ValCmp(CmpOp::Eq | CmpOp::Ne, a, b) => {
+            name_only(a) && name_only(b)
+        }
+        Expr::Step(Step {
+            axis: Axis::SelfAxis,
+            test: NodeTest::Name(_) | NodeTest::Ns(_) | NodeTest::Local(_) | NodeTest::Any,
+            preds,
+        }) => preds.is_empty(),
+        _ => false,
+    }
 }
 
 fn pattern_keys(p: &Pattern) -> Option<Vec<u32>> {

@@ -2,13 +2,14 @@
 //! by `scenarios.xml`, XML schema, the scenario's Schematron rule sets, severity overrides.
 
 use crate::schematron::{Compiler, LoadError, RuleSet};
-use crate::xml::{Document, Kind, Limits, Names, XmlError};
+use crate::xml::{Document, Kind, Limits, NONE, Names, RawText, XmlError};
 use crate::xpath::ast::Expr;
-use crate::xpath::eval::{Env, Focus, Statics};
+use crate::xpath::eval::{DocStrings, Env, Focus, Statics};
 use crate::xpath::parse::parse_expr;
 use crate::xpath::regex::RegexCache;
-use crate::xsd::{Schema, SchemaLoadError};
+use crate::xsd::{Base64Scan, Schema, SchemaLoadError, push_base64_stand_in, scan_plain_base64};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -20,6 +21,24 @@ pub const UBL_INVOICE_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:I
 pub const UBL_CREDIT_NOTE_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
 /// Namespace of UN/CEFACT CII D16B invoices.
 pub const CII_NS: &str = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
+
+const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Elements whose content the UBL 2.1 and CII D16B schemas type as `xs:base64Binary` without
+/// facets (UBL `udt:BinaryObjectType`, CII `udt:BinaryObjectType`), where invoices embed their
+/// attachments: each is declared once, with that type.
+const BINARY_ELEMENTS: [(&str, &str); 5] = [
+    (
+        "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+        "EmbeddedDocumentBinaryObject",
+    ),
+    (RAM_NS, "AttachmentBinaryObject"),
+    (RAM_NS, "IncludedBinaryObject"),
+    (RAM_NS, "ReferenceFileBinaryObject"),
+    (RAM_NS, "DescriptionBinaryObject"),
+];
+const RAM_NS: &str =
+    "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
 
 /// The EN 16931 rule sets of the configuration, used by [`Layer::En16931`].
 const EN16931_UBL: &str = "resources/ubl/2.1/xsl/EN16931-UBL-validation.xsl";
@@ -190,6 +209,8 @@ pub struct Validator {
     limits: Limits,
     regex: RegexCache,
     match_slots: usize,
+    /// Name ids of [`BINARY_ELEMENTS`].
+    binary_names: Vec<u32>,
 }
 
 fn read_err(path: &Path, message: impl Into<String>) -> ConfigError {
@@ -299,6 +320,10 @@ impl Validator {
         let en16931_ubl = rule_index.get(EN16931_UBL).copied();
         let en16931_cii = rule_index.get(EN16931_CII).copied();
         let schemas = schema_paths.iter().map(|_| OnceLock::new()).collect();
+        let binary_names = BINARY_ELEMENTS
+            .iter()
+            .map(|(ns, local)| names.intern(ns, local))
+            .collect();
         Ok(Validator {
             config_dir: config_dir.to_path_buf(),
             names,
@@ -311,6 +336,7 @@ impl Validator {
             limits: Limits::default(),
             regex,
             match_slots,
+            binary_names,
         })
     }
 
@@ -385,7 +411,7 @@ impl Validator {
         };
         let rules = &self.rule_sets[rs];
         let findings = rules
-            .run(doc)
+            .run_with(doc, &mut DocStrings::new(doc))
             .into_iter()
             .map(|f| Finding {
                 severity: f
@@ -401,20 +427,26 @@ impl Validator {
         Report::new(Some("EN 16931".into()), findings)
     }
 
-    fn pick_scenario(&self, doc: &Document) -> Option<&Scenario> {
+    /// The first scenario whose match holds; `strings` are the document's string caches,
+    /// passed on to the rule sets.
+    fn pick_scenario(&self, doc: &Document, strings: &mut DocStrings) -> Option<&Scenario> {
         let statics = Statics {
             globals: &[],
             functions: &[],
             regex: &self.regex,
         };
-        let mut env = Env::new(doc, statics, self.match_slots);
-        self.scenarios
+        let mut env = Env::with_strings(doc, statics, self.match_slots, std::mem::take(strings));
+        let found = self
+            .scenarios
             .iter()
-            .find(|sc| env.eval_bool(&sc.matcher, &Focus::node(0)).unwrap_or(false))
+            .find(|sc| env.eval_bool(&sc.matcher, &Focus::node(0)).unwrap_or(false));
+        *strings = env.into_strings();
+        found
     }
 
     fn validate_all(&self, xml: &[u8], doc: &Document) -> Report {
-        let Some(sc) = self.pick_scenario(doc) else {
+        let mut strings = DocStrings::new(doc);
+        let Some(sc) = self.pick_scenario(doc, &mut strings) else {
             let mut f = wrong_root(doc);
             if Syntax::of(doc).is_some() {
                 f.text = "Kein Prüfszenario der Konfiguration passt zu diesem Dokument: die \
@@ -425,10 +457,15 @@ impl Validator {
             return Report::new(None, vec![f]);
         };
         let mut findings = Vec::new();
+        let schema_input = if sc.xsd.is_empty() {
+            Cow::Borrowed(xml)
+        } else {
+            self.schema_input(xml, doc)
+        };
         for &x in &sc.xsd {
             match self.schema(x) {
                 Ok(schema) => {
-                    for e in schema.validate(xml) {
+                    for e in schema.validate(&schema_input) {
                         findings.push(Finding {
                             rule: "XSD".into(),
                             severity: Severity::Fatal,
@@ -449,7 +486,7 @@ impl Validator {
             return Report::new(Some(sc.name.clone()), findings);
         }
         for &r in &sc.rules {
-            for f in self.rule_sets[r].run(doc) {
+            for f in self.rule_sets[r].run_with(doc, &mut strings) {
                 let severity = sc.levels.get(&f.id).copied().unwrap_or_else(|| {
                     f.flag
                         .as_deref()
@@ -468,6 +505,62 @@ impl Validator {
     }
 }
 
+impl Validator {
+    /// The bytes handed to the XML schema: the input, with the character data of large embedded
+    /// attachments (the [`BINARY_ELEMENTS`], written as plain base64 that libxml2 accepts)
+    /// replaced by a short stand-in that libxml2 judges the same way and that keeps the line
+    /// numbers; libxml2 then neither copies nor decodes the attachments. Data that is not plain
+    /// base64, or is invalid, is left for libxml2 to report as before.
+    fn schema_input<'x>(&self, xml: &'x [u8], doc: &Document) -> Cow<'x, [u8]> {
+        let mut spans: Vec<(RawText, Base64Scan)> = Vec::new();
+        for &name in &self.binary_names {
+            let Some(elements) = doc.by_name.get(name as usize) else {
+                continue;
+            };
+            for &el in elements {
+                let child = doc.node(el).first_child;
+                if child == NONE
+                    || doc.node(child).kind != Kind::Text
+                    || doc.node(child).next_sibling != NONE
+                {
+                    continue;
+                }
+                // xsi:type or xsi:nil could give the content another meaning.
+                if doc
+                    .attributes(el)
+                    .any(|a| doc.qname(a).is_some_and(|q| &*q.ns == XSI_NS))
+                {
+                    continue;
+                }
+                let Ok(i) = doc.raw_texts.binary_search_by_key(&child, |r| r.node) else {
+                    continue;
+                };
+                let span = doc.raw_texts[i];
+                if let Some(scan) = xml.get(span.start..span.end).and_then(scan_plain_base64) {
+                    spans.push((span, scan));
+                }
+            }
+        }
+        if spans.is_empty() {
+            return Cow::Borrowed(xml);
+        }
+        spans.sort_unstable_by_key(|(r, _)| r.start);
+        let removed: usize = spans
+            .iter()
+            .map(|(r, s)| r.end - r.start - s.newlines)
+            .sum();
+        let mut out = Vec::with_capacity(xml.len() - removed + spans.len() * 4);
+        let mut at = 0;
+        for (span, scan) in spans {
+            out.extend_from_slice(&xml[at..span.start]);
+            push_base64_stand_in(&mut out, &xml[span.start..span.end], scan);
+            at = span.end;
+        }
+        out.extend_from_slice(&xml[at..]);
+        Cow::Owned(out)
+    }
+}
+
 fn wrong_root(doc: &Document) -> Finding {
     let root = doc
         .root_element()
@@ -483,5 +576,93 @@ fn wrong_root(doc: &Document) -> Finding {
              (Invoice), eine UBL-Gutschrift (CreditNote) noch eine CII-Rechnung \
              (CrossIndustryInvoice) in den erwarteten Namensräumen."
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/xrechnung")
+    }
+
+    /// Variants of an invoice's first attachment: (name, new character data).
+    fn variants(data: &str) -> Vec<(&'static str, String)> {
+        let wrapped: String = data
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let trimmed = data.trim_end_matches('=');
+        vec![
+            ("as is", data.to_string()),
+            ("wrapped", wrapped.clone()),
+            ("wrapped, CRLF", wrapped.replace('\n', "\r\n")),
+            ("wrapped, lone CR", wrapped.replace('\n', "\r")),
+            (
+                "indented",
+                format!("\n    {}\n  ", wrapped.replace('\n', "\n    ")),
+            ),
+            ("stray byte", format!("{}!{}", &data[..100], &data[100..])),
+            ("one short", data[..data.len() - 5].to_string()),
+            ("one pad", format!("{}A=", &trimmed[..trimmed.len() - 1])),
+            ("two pads", format!("{}QQ==", &trimmed[..trimmed.len() - 2])),
+            (
+                "bad pad bits",
+                format!("{}QR==", &trimmed[..trimmed.len() - 2]),
+            ),
+            ("data after pad", format!("{data}=AAA=")),
+        ]
+    }
+
+    /// The schema judges the stand-in input exactly as the original, also the line numbers of
+    /// violations after the attachment, and the stand-in is used where the data is plain.
+    #[test]
+    fn schema_input_keeps_the_schema_verdict() {
+        let v = Validator::load(&shared().join("config")).expect("configuration");
+        let files = [
+            "visible/technical-cases/cius/01.01_comprehensive_test_ubl.xml",
+            "visible/technical-cases/cius/01.01_comprehensive_test_uncefact.xml",
+        ];
+        let mut replaced = 0;
+        for f in files {
+            let xml = std::fs::read_to_string(shared().join(f)).expect("test file");
+            let open = ["EmbeddedDocumentBinaryObject", "AttachmentBinaryObject"]
+                .iter()
+                .find_map(|n| xml.find(&format!("{n} ")))
+                .expect("attachment");
+            let start = open + xml[open..].find('>').expect("tag end") + 1;
+            let end = start + xml[start..].find('<').expect("end tag");
+            for (name, data) in variants(&xml[start..end]) {
+                for bogus in [false, true] {
+                    let mut doc_text = format!("{}{data}{}", &xml[..start], &xml[end..]);
+                    if bogus {
+                        // A violation after the attachment: an element the schema forbids.
+                        let close = doc_text.rfind("</").expect("root end tag");
+                        doc_text.insert_str(close, "<Bogus/>\n");
+                    }
+                    let bytes = doc_text.as_bytes();
+                    let doc = v.load_document(bytes).expect("well-formed");
+                    let sc = v
+                        .pick_scenario(&doc, &mut DocStrings::new(&doc))
+                        .expect("scenario");
+                    let Ok(schema) = v.schema(sc.xsd[0]) else {
+                        panic!("schema")
+                    };
+                    let input = v.schema_input(bytes, &doc);
+                    if matches!(input, Cow::Owned(_)) {
+                        replaced += 1;
+                    }
+                    assert_eq!(
+                        schema.validate(&input),
+                        schema.validate(bytes),
+                        "{f}: {name}, bogus element {bogus}"
+                    );
+                }
+            }
+        }
+        assert!(replaced >= 20, "stand-in used only {replaced} times");
     }
 }

@@ -136,7 +136,8 @@ pub struct Node {
     /// Id of the name in the [`Names`] table the document was loaded with ([`QName::id`]),
     /// [`NONE`] if the node has no name or the name is unknown there.
     pub name_id: u32,
-    /// Index into [`Document::texts`] (attributes, text, comments, processing instructions).
+    /// Index of the node's text (attributes, text, comments, processing instructions), read
+    /// with [`Document::text`].
     pub value: u32,
     /// Line in the source (1-based).
     pub line: u32,
@@ -169,22 +170,39 @@ impl QName {
 /// Table of expanded names known to compiled rules, so that name tests compare integers.
 #[derive(Default, Debug, Clone)]
 pub struct Names {
-    map: HashMap<(String, String), u32>,
+    /// Namespace → local name → id (looked up without building a key).
+    map: HashMap<Box<str>, HashMap<Box<str>, u32>>,
+    len: u32,
 }
 
 impl Names {
     /// Id of a name, adding it if new.
     pub fn intern(&mut self, ns: &str, local: &str) -> u32 {
-        let next = self.map.len() as u32;
-        *self
-            .map
-            .entry((ns.to_string(), local.to_string()))
-            .or_insert(next)
+        if let Some(id) = self.get(ns, local) {
+            return id;
+        }
+        let id = self.len;
+        self.len += 1;
+        self.map
+            .entry(ns.into())
+            .or_default()
+            .insert(local.into(), id);
+        id
     }
 
     /// Id of a name if known.
     pub fn get(&self, ns: &str, local: &str) -> Option<u32> {
-        self.map.get(&(ns.to_string(), local.to_string())).copied()
+        self.map.get(ns)?.get(local).copied()
+    }
+
+    /// Number of names (ids are below it).
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -207,7 +225,10 @@ pub struct Document {
     /// Names used by the nodes.
     pub qnames: Vec<QName>,
     /// Text values.
-    pub texts: Vec<Box<str>>,
+    texts: Vec<(usize, usize)>,
+    /// All texts one after the other (`texts` holds their byte ranges): one allocation for a
+    /// document instead of one per text.
+    text_buf: String,
     /// Namespace declarations in document order.
     pub ns_decls: Vec<NsDecl>,
     /// Elements by name id (of the [`Names`] table), each list in document order: answers
@@ -215,27 +236,60 @@ pub struct Document {
     pub by_name: Vec<Vec<u32>>,
     /// Attributes by name id, each list in document order: answers `//@name`.
     pub attrs_by_name: Vec<Vec<u32>>,
+    /// Where the long text nodes written as plain character data (no references, no CDATA
+    /// sections) are in the input, in document order: lets the schema layer hand libxml2 a
+    /// shortened copy of large embedded attachments.
+    pub raw_texts: Vec<RawText>,
 }
+
+/// A text node written as plain character data, and its bytes in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawText {
+    /// The text node.
+    pub node: u32,
+    /// Offset of its first byte in the input given to [`Document::parse`].
+    pub start: usize,
+    /// Offset after its last byte.
+    pub end: usize,
+}
+
+/// Text nodes at least this long get a [`RawText`] entry.
+pub const RAW_TEXT_MIN: usize = 1024;
 
 fn line_of(input: &[u8], pos: usize) -> u32 {
     let end = pos.min(input.len());
-    1 + input[..end].iter().filter(|&&b| b == b'\n').count() as u32
+    1 + count_newlines(&input[..end]) as u32
 }
 
-fn normalize_attr(value: Cow<'_, str>) -> String {
-    if !value.contains(['\t', '\n', '\r']) {
-        return value.into_owned();
-    }
-    value
-        .chars()
-        .map(|c| {
-            if matches!(c, '\t' | '\n' | '\r') {
-                ' '
-            } else {
-                c
-            }
+/// Number of `\n` bytes. Counted in blocks of at most 255 bytes into a byte-sized counter, which
+/// the compiler turns into vector compares (a plain `filter().count()` is byte by byte).
+pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|block| {
+            block
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n'))) as usize
         })
-        .collect()
+        .sum()
+}
+
+fn normalize_attr(value: Cow<'_, str>) -> Cow<'_, str> {
+    if !value.contains(['\t', '\n', '\r']) {
+        return value;
+    }
+    Cow::Owned(
+        value
+            .chars()
+            .map(|c| {
+                if matches!(c, '\t' | '\n' | '\r') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
 }
 
 struct Builder<'n> {
@@ -248,6 +302,10 @@ struct Builder<'n> {
     ns_marks: Vec<usize>,
     text: String,
     text_line: u32,
+    /// Events (character data, CDATA sections, references) in `text` so far.
+    text_events: u32,
+    /// Input bytes of `text` while it is a single run of character data.
+    text_span: Option<(usize, usize)>,
     limits: Limits,
 }
 
@@ -329,24 +387,32 @@ impl Builder<'_> {
     }
 
     fn flush_text(&mut self) -> Result<(), XmlError> {
+        self.text_events = 0;
+        let span = self.text_span.take();
         if self.text.is_empty() {
             return Ok(());
         }
-        let text = std::mem::take(&mut self.text);
         if self.stack.is_empty() {
             // Outside the root element only whitespace is allowed; it is not part of the tree.
-            if !text.trim().is_empty() {
+            if !self.text.trim().is_empty() {
                 return Err(XmlError::Malformed {
                     line: self.text_line,
                     message: "Text außerhalb des Wurzelelements".into(),
                 });
             }
+            self.text.clear();
             return Ok(());
         }
-        let v = self.doc.texts.len() as u32;
-        self.doc.texts.push(text.into());
+        // The buffer is kept for the next text.
+        let v = self.doc.push_text(&self.text);
+        self.text.clear();
         let line = self.text_line;
-        self.push_node(Self::leaf(Kind::Text, NONE, v, line))?;
+        let node = self.push_node(Self::leaf(Kind::Text, NONE, v, line))?;
+        if let Some((start, end)) = span
+            && end - start >= RAW_TEXT_MIN
+        {
+            self.doc.raw_texts.push(RawText { node, start, end });
+        }
         Ok(())
     }
 }
@@ -394,7 +460,10 @@ impl Document {
                 limit: limits.max_bytes,
             });
         }
+        let full_len = input.len();
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        // Offsets into `input` become offsets into the caller's bytes by adding this.
+        let bom = full_len - input.len();
         let text = std::str::from_utf8(input).map_err(|e| XmlError::Encoding {
             detail: format!(
                 "ungültige UTF-8-Bytefolge in Zeile {}",
@@ -413,9 +482,13 @@ impl Document {
                 nodes: vec![doc_node],
                 qnames: Vec::new(),
                 texts: Vec::new(),
+                // Texts never need more bytes than the input has.
+                text_buf: String::with_capacity(input.len()),
                 ns_decls: Vec::new(),
-                by_name: Vec::new(),
-                attrs_by_name: Vec::new(),
+                // Capacity for every name id: the indexes grow without moving.
+                by_name: Vec::with_capacity(names.len()),
+                attrs_by_name: Vec::with_capacity(names.len()),
+                raw_texts: Vec::new(),
             },
             names,
             qname_ids: HashMap::new(),
@@ -424,6 +497,8 @@ impl Document {
             ns_marks: Vec::new(),
             text: String::new(),
             text_line: 1,
+            text_events: 0,
+            text_span: None,
             limits,
         };
         let mut seen_root = false;
@@ -432,7 +507,7 @@ impl Document {
             let pos = reader.buffer_position() as usize;
             // Lines are counted incrementally: the loader stays linear in the input size.
             if pos > line_pos {
-                line_no += input[line_pos..pos].iter().filter(|&&c| c == b'\n').count() as u32;
+                line_no += count_newlines(&input[line_pos..pos]) as u32;
                 line_pos = pos;
             }
             let cur_line = line_no;
@@ -475,11 +550,10 @@ impl Document {
                     };
                     // Namespace declarations first, then the names.
                     b.ns_marks.push(b.ns_stack.len());
-                    let mut attrs: Vec<(String, String)> = Vec::new();
+                    let mut attrs: Vec<(&str, Cow<'_, str>)> = Vec::new();
                     let mut decls = Vec::new();
                     for a in e.attributes() {
                         let a = a.map_err(|err| malformed(err.to_string()))?;
-                        let key = a.key.as_ref().to_string();
                         let value =
                             a.normalized_value(XmlVersion::Implicit1_0).map_err(
                                 |err| match err {
@@ -493,15 +567,16 @@ impl Document {
                                 },
                             )?;
                         let value = normalize_attr(value);
+                        let key = a.key.into_inner();
                         if key == "xmlns" {
-                            decls.push((String::new(), value));
+                            decls.push((String::new(), value.into_owned()));
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
                             if value.is_empty() {
                                 return Err(malformed(format!(
                                     "leere Namensraumdeklaration für „{p}“"
                                 )));
                             }
-                            decls.push((p.to_string(), value));
+                            decls.push((p.to_string(), value.into_owned()));
                         } else {
                             attrs.push((key, value));
                         }
@@ -528,12 +603,11 @@ impl Document {
                         index_push(&mut b.doc.by_name, name_id, id);
                     }
                     for (key, value) in attrs {
-                        let qa = b.qname(&key, Kind::Attribute).ok_or_else(|| {
-                            let p = split_qname(&key).0;
+                        let qa = b.qname(key, Kind::Attribute).ok_or_else(|| {
+                            let p = split_qname(key).0;
                             malformed(format!("Namenspräfix „{p}“ ist nicht deklariert"))
                         })?;
-                        let v = b.doc.texts.len() as u32;
-                        b.doc.texts.push(value.into());
+                        let v = b.doc.push_text(&value);
                         let mut at = Builder::leaf(Kind::Attribute, qa, v, line());
                         at.parent = id;
                         let attr_id = b.push_node(at)?;
@@ -561,18 +635,25 @@ impl Document {
                     if b.text.is_empty() {
                         b.text_line = line();
                     }
+                    b.text_span = (b.text_events == 0)
+                        .then(|| (bom + pos, bom + reader.buffer_position() as usize));
+                    b.text_events += 1;
                     b.text.push_str(&t.xml10_content());
                 }
                 Event::CData(t) => {
                     if b.text.is_empty() {
                         b.text_line = line();
                     }
+                    b.text_span = None;
+                    b.text_events += 1;
                     b.text.push_str(&t.xml10_content());
                 }
                 Event::GeneralRef(r) => {
                     if b.text.is_empty() {
                         b.text_line = line();
                     }
+                    b.text_span = None;
+                    b.text_events += 1;
                     let resolved: Option<char> = match r.resolve_char_ref() {
                         Ok(Some(c)) => Some(c),
                         Ok(None) => match &*r.xml10_content() {
@@ -603,8 +684,7 @@ impl Document {
                 Event::Comment(c) => {
                     b.flush_text()?;
                     if !b.stack.is_empty() {
-                        let v = b.doc.texts.len() as u32;
-                        b.doc.texts.push(c.xml10_content().into_owned().into());
+                        let v = b.doc.push_text(&c.xml10_content());
                         b.push_node(Builder::leaf(Kind::Comment, NONE, v, line()))?;
                     }
                 }
@@ -614,8 +694,7 @@ impl Document {
                         let target = p.target().to_string();
                         let content = p.content().trim_start().to_string();
                         let qn = b.qname(&target, Kind::Pi).unwrap_or(NONE);
-                        let v = b.doc.texts.len() as u32;
-                        b.doc.texts.push(content.into());
+                        let v = b.doc.push_text(&content);
                         b.push_node(Builder::leaf(Kind::Pi, qn, v, line()))?;
                     }
                 }
@@ -639,6 +718,21 @@ impl Document {
             }
         }
         Ok(b.doc)
+    }
+
+    /// Appends a text, returning its index.
+    fn push_text(&mut self, text: &str) -> u32 {
+        let start = self.text_buf.len();
+        self.text_buf.push_str(text);
+        self.texts.push((start, self.text_buf.len()));
+        self.texts.len() as u32 - 1
+    }
+
+    /// The text with the given index ([`Node::value`]).
+    #[inline]
+    pub fn text(&self, index: u32) -> &str {
+        let (start, end) = self.texts[index as usize];
+        &self.text_buf[start..end]
     }
 
     /// The document element.
@@ -697,7 +791,7 @@ impl Document {
         let n = self.node(id);
         match n.kind {
             Kind::Attribute | Kind::Text | Kind::Comment | Kind::Pi => {
-                Cow::Borrowed(&self.texts[n.value as usize])
+                Cow::Borrowed(self.text(n.value))
             }
             Kind::Element | Kind::Document => {
                 let first = n.first_child;
@@ -706,7 +800,7 @@ impl Document {
                 }
                 let f = self.node(first);
                 if f.next_sibling == NONE && f.kind == Kind::Text {
-                    return Cow::Borrowed(&self.texts[f.value as usize]);
+                    return Cow::Borrowed(self.text(f.value));
                 }
                 let mut s = String::new();
                 self.collect_text(id, &mut s);
@@ -720,7 +814,7 @@ impl Document {
         while c != NONE {
             let n = self.node(c);
             match n.kind {
-                Kind::Text => out.push_str(&self.texts[n.value as usize]),
+                Kind::Text => out.push_str(self.text(n.value)),
                 Kind::Element => self.collect_text(c, out),
                 _ => {}
             }
@@ -788,7 +882,7 @@ impl Document {
                 self.qname(a)
                     .is_some_and(|q| q.ns.is_empty() && &*q.local == local)
             })
-            .map(|a| &*self.texts[self.node(a).value as usize])
+            .map(|a| self.text(self.node(a).value))
     }
 }
 

@@ -307,6 +307,76 @@ pub enum Expr {
     Cast(Box<Expr>, AtomicType, bool),
     Castable(Box<Expr>, AtomicType, bool),
     InstanceOf(Box<Expr>, AtomicType, bool),
+    /// A subexpression whose value depends on the document only (an absolute path without
+    /// local variables or `current()`), computed once per document and rule set; the number
+    /// is its slot in the evaluator's memo.
+    Memo(u32, Box<Expr>),
+}
+
+impl Expr {
+    /// The direct subexpressions (predicates of steps included).
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Seq(v) | Expr::Call(_, v) | Expr::UserCall(_, v) => v.iter().collect(),
+            Expr::Paren(a)
+            | Expr::Neg(a)
+            | Expr::Plus(a)
+            | Expr::Cast(a, ..)
+            | Expr::Castable(a, ..)
+            | Expr::InstanceOf(a, ..)
+            | Expr::Memo(_, a) => vec![a],
+            Expr::Path(a, b)
+            | Expr::Or(a, b)
+            | Expr::And(a, b)
+            | Expr::GenCmp(_, a, b)
+            | Expr::ValCmp(_, a, b)
+            | Expr::Is(a, b)
+            | Expr::Arith(_, a, b)
+            | Expr::Range(a, b)
+            | Expr::SetOp(_, a, b) => vec![a, b],
+            Expr::Step(step) => step.preds.iter().collect(),
+            Expr::Filter(a, preds) => std::iter::once(&**a).chain(preds.iter()).collect(),
+            Expr::If(a, b, c) => vec![a, b, c],
+            Expr::For(binds, body) | Expr::Quant(_, binds, body) => binds
+                .iter()
+                .map(|(_, e)| e)
+                .chain(std::iter::once(&**body))
+                .collect(),
+            Expr::Lit(_) | Expr::Var(_) | Expr::Context | Expr::Root => Vec::new(),
+        }
+    }
+
+    /// The direct subexpressions, mutable (same order as [`Expr::children`]).
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Seq(v) | Expr::Call(_, v) | Expr::UserCall(_, v) => v.iter_mut().collect(),
+            Expr::Paren(a)
+            | Expr::Neg(a)
+            | Expr::Plus(a)
+            | Expr::Cast(a, ..)
+            | Expr::Castable(a, ..)
+            | Expr::InstanceOf(a, ..)
+            | Expr::Memo(_, a) => vec![a],
+            Expr::Path(a, b)
+            | Expr::Or(a, b)
+            | Expr::And(a, b)
+            | Expr::GenCmp(_, a, b)
+            | Expr::ValCmp(_, a, b)
+            | Expr::Is(a, b)
+            | Expr::Arith(_, a, b)
+            | Expr::Range(a, b)
+            | Expr::SetOp(_, a, b) => vec![a, b],
+            Expr::Step(step) => step.preds.iter_mut().collect(),
+            Expr::Filter(a, preds) => std::iter::once(&mut **a).chain(preds.iter_mut()).collect(),
+            Expr::If(a, b, c) => vec![a, b, c],
+            Expr::For(binds, body) | Expr::Quant(_, binds, body) => binds
+                .iter_mut()
+                .map(|(_, e)| e)
+                .chain(std::iter::once(&mut **body))
+                .collect(),
+            Expr::Lit(_) | Expr::Var(_) | Expr::Context | Expr::Root => Vec::new(),
+        }
+    }
 }
 
 /// Where a path pattern is anchored.

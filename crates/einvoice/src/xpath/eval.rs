@@ -70,6 +70,31 @@ pub struct Statics<'a> {
 /// Compiled regular expressions of one pattern, by flags.
 type RegexesByFlags = Vec<(Box<str>, Arc<Regex>)>;
 
+/// String values of nodes and lexical names of one document, computed on first use; handed
+/// from one evaluation over the document to the next (scenario, then each rule set).
+#[derive(Default)]
+pub struct DocStrings {
+    /// By node id.
+    nodes: Vec<OnceCell<Arc<str>>>,
+    /// By index into [`Document::qnames`].
+    names: Vec<OnceCell<Arc<str>>>,
+}
+
+impl DocStrings {
+    /// Empty caches for a document.
+    pub fn new(doc: &Document) -> DocStrings {
+        DocStrings {
+            nodes: vec![OnceCell::new(); doc.nodes.len()],
+            names: vec![OnceCell::new(); doc.qnames.len()],
+        }
+    }
+
+    /// Whether the caches are sized for this document.
+    fn fits(&self, doc: &Document) -> bool {
+        self.nodes.len() == doc.nodes.len() && self.names.len() == doc.qnames.len()
+    }
+}
+
 /// Evaluation state for one document and one rule set.
 pub struct Env<'a> {
     /// The document.
@@ -78,13 +103,14 @@ pub struct Env<'a> {
     global_vals: Vec<Option<Seq>>,
     in_progress: Vec<bool>,
     locals: Vec<Seq>,
-    /// String values of nodes, computed on first use: atomizing a node again costs no allocation.
-    node_strings: Vec<OnceCell<Arc<str>>>,
-    /// Lexical names (`name()`) by index into [`Document::qnames`], computed on first use.
-    qname_strings: Vec<OnceCell<Arc<str>>>,
+    /// String values of nodes and lexical names (`name()`), computed on first use: atomizing
+    /// a node again costs no allocation.
+    strings: DocStrings,
     /// Regular expressions used so far, by pattern and flags (taken from the shared cache once
     /// per document: no lock per call).
     regexes: HashMap<Box<str>, RegexesByFlags>,
+    /// Values of the [`Expr::Memo`] subexpressions computed so far, by slot.
+    memo: Vec<Option<Seq>>,
     /// The node `current()` returns.
     pub current: u32,
 }
@@ -92,6 +118,22 @@ pub struct Env<'a> {
 impl<'a> Env<'a> {
     /// New state; `slots` is the number of local variable slots of the rule set.
     pub fn new(doc: &'a Document, statics: Statics<'a>, slots: usize) -> Env<'a> {
+        Env::with_strings(doc, statics, slots, DocStrings::new(doc))
+    }
+
+    /// New state using string caches of an earlier evaluation over the same document (new
+    /// ones if they were made for another document).
+    pub fn with_strings(
+        doc: &'a Document,
+        statics: Statics<'a>,
+        slots: usize,
+        strings: DocStrings,
+    ) -> Env<'a> {
+        let strings = if strings.fits(doc) {
+            strings
+        } else {
+            DocStrings::new(doc)
+        };
         let n = statics.globals.len();
         Env {
             doc,
@@ -99,11 +141,16 @@ impl<'a> Env<'a> {
             global_vals: vec![None; n],
             in_progress: vec![false; n],
             locals: vec![Seq::new(); slots],
-            node_strings: vec![OnceCell::new(); doc.nodes.len()],
-            qname_strings: vec![OnceCell::new(); doc.qnames.len()],
+            strings,
             regexes: HashMap::new(),
+            memo: Vec::new(),
             current: 0,
         }
+    }
+
+    /// The string caches, for the next evaluation over the document.
+    pub fn into_strings(self) -> DocStrings {
+        self.strings
     }
 
     /// Binds a local slot.
@@ -139,7 +186,7 @@ impl<'a> Env<'a> {
 
     /// The string value of a node (shared, computed once per node).
     pub fn node_string(&self, n: u32) -> Arc<str> {
-        self.node_strings[n as usize]
+        self.strings.nodes[n as usize]
             .get_or_init(|| Arc::from(&*self.doc.string_value(n)))
             .clone()
     }
@@ -150,7 +197,7 @@ impl<'a> Env<'a> {
         if q == NONE {
             return Arc::from("");
         }
-        self.qname_strings[q as usize]
+        self.strings.names[q as usize]
             .get_or_init(|| Arc::from(self.doc.qnames[q as usize].display().as_str()))
             .clone()
     }
@@ -230,7 +277,12 @@ impl<'a> Env<'a> {
                         self.string_of(&v)?
                     }
                     None => match &f.item {
-                        Some(Item::Node(n)) => self.node_string(*n),
+                        // The node's string value as the document holds it: no copy of a long
+                        // text (such as an embedded attachment) into the string cache.
+                        Some(Item::Node(n)) => {
+                            let v = self.doc.string_value(*n);
+                            return Ok(v.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')));
+                        }
                         Some(other) => other.string(),
                         None => return err("XPDY0002"),
                     },
@@ -401,6 +453,21 @@ impl<'a> Env<'a> {
                     Ok(None) => *allow_empty,
                     Ok(Some(a)) => cast(&a, *t).is_ok(),
                 })))
+            }
+            // An absolute path needs a node as focus (else `/` fails, every time).
+            Expr::Memo(_, inner) if !matches!(f.item, Some(Item::Node(_))) => self.eval(inner, f),
+            Expr::Memo(slot, inner) => {
+                let i = *slot as usize;
+                if let Some(Some(v)) = self.memo.get(i) {
+                    return Ok(v.clone());
+                }
+                // Errors are not kept: the next use evaluates (and fails) again.
+                let v = self.eval(inner, f)?;
+                if i >= self.memo.len() {
+                    self.memo.resize(i + 1, None);
+                }
+                self.memo[i] = Some(v.clone());
+                Ok(v)
             }
             Expr::InstanceOf(inner, t, allow_empty) => {
                 let v = self.eval(inner, f)?;

@@ -845,12 +845,23 @@ impl<R: Resolver> Parser<'_, R> {
 fn desc_path(l: Expr, r: Expr) -> Expr {
     // `l//(a/s)` with an axis step `s` is `(l//a)/s`: `s` depends on its context node only, and
     // both sides are sorted, duplicate-free node sequences. This lets `//a[p]/b` use the
-    // descendant axis (an index lookup) for `a` instead of visiting every node.
+    // descendant axis (an index lookup) for `a` instead of visiting every node. The same holds
+    // for any `s` when `a` is a union of steps: `l//(a|b)/s` is `((l//(a|b))/s` by the
+    // left-to-right grouping of `/`.
     if let Expr::Path(a, s) = r {
-        if matches!(*s, Expr::Step(_)) {
+        if matches!(*s, Expr::Step(_)) || union_of_steps(&a).is_some() {
             return Expr::Path(Box::new(desc_path(l, *a)), s);
         }
         return desc_path_general(l, Expr::Path(a, s));
+    }
+    // `l//(a|b)` with steps `a`, `b` (boolean predicates only) is `l//a | l//b`: each of them
+    // selects by the context node alone, and a union is sorted and duplicate-free.
+    if let Some(steps) = union_of_steps(&r) {
+        return steps
+            .into_iter()
+            .map(|s| desc_path(l.clone(), s))
+            .reduce(|x, y| Expr::SetOp(SetOp::Union, Box::new(x), Box::new(y)))
+            .unwrap_or_else(|| desc_path_general(l, r));
     }
     if let Expr::Step(Step { axis, test, preds }) = &r
         && matches!(axis, Axis::Child | Axis::Attribute)
@@ -869,6 +880,27 @@ fn desc_path(l: Expr, r: Expr) -> Expr {
         return Expr::Path(Box::new(l), Box::new(step));
     }
     desc_path_general(l, r)
+}
+
+/// The operands of `(a | b | …)` when all are child or attribute steps with boolean predicates
+/// (at least two of them).
+fn union_of_steps(e: &Expr) -> Option<Vec<Expr>> {
+    fn collect(e: &Expr, out: &mut Vec<Expr>) -> bool {
+        match e {
+            Expr::Paren(inner) => collect(inner, out),
+            Expr::SetOp(SetOp::Union, x, y) => collect(x, out) && collect(y, out),
+            Expr::Step(Step { axis, preds, .. })
+                if matches!(axis, Axis::Child | Axis::Attribute)
+                    && preds.iter().all(is_boolean_expr) =>
+            {
+                out.push(e.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+    let mut out = Vec::new();
+    (collect(e, &mut out) && out.len() >= 2).then_some(out)
 }
 
 /// `l/descendant-or-self::node()/r`.
