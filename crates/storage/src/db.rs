@@ -236,6 +236,14 @@ impl Db {
     }
 }
 
+async fn applied_count(conn: &mut sqlx::AnyConnection) -> usize {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+        .fetch_one(&mut *conn)
+        .await
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_file;
@@ -255,12 +263,4 @@ mod tests {
         assert_eq!(sqlite_file("sqlite://x.db?mode=memory&cache=shared"), None);
         assert_eq!(sqlite_file("postgres://localhost/test"), None);
     }
-}
-
-async fn applied_count(conn: &mut sqlx::AnyConnection) -> usize {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-        .fetch_one(&mut *conn)
-        .await
-        .map(|n| usize::try_from(n).unwrap_or(0))
-        .unwrap_or(0)
 }
