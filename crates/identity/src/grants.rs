@@ -722,6 +722,30 @@ mod tests {
             ));
         }
 
+        // Writes through the pool (new families) while the writer rotates: both succeed (on
+        // SQLite they meet at the database's single write lock).
+        let mut fresh = Vec::new();
+        for _ in 0..20 {
+            fresh.push(store.issue_refresh(&grant, ttl).await.expect("issue"));
+        }
+        let (issued, rotated) = tokio::join!(
+            join_all((0..20).map(|_| store.issue_refresh(&grant, ttl))),
+            join_all(fresh.iter().map(|t| store.rotate_refresh(t, "app-a", ttl)))
+        );
+        for token in issued {
+            assert!(
+                token
+                    .expect("issue beside rotations")
+                    .starts_with(prefix::REFRESH)
+            );
+        }
+        for outcome in rotated {
+            assert!(matches!(
+                outcome.expect("rotate beside pool writes"),
+                Refresh::Rotated(..)
+            ));
+        }
+
         // Another client's presentation neither rotates nor burns the token.
         let token = store.issue_refresh(&grant, ttl).await.expect("issue");
         assert!(matches!(
