@@ -53,6 +53,14 @@ pub enum EinvoiceError {
         "Vier-Augen-Prinzip: Dieselbe Person darf nicht sachlich und rechnerisch richtig zeichnen."
     )]
     FourEyes,
+    /// A route's prefix or office refused by the rules; `field` names which (`prefix`, `office`).
+    #[error("{message}")]
+    InvalidRoute {
+        /// `prefix` or `office`.
+        field: &'static str,
+        /// Why, in German.
+        message: String,
+    },
 }
 
 impl From<sqlx::Error> for EinvoiceError {
@@ -842,13 +850,16 @@ const MAX_OFFICE: usize = 200;
 
 /// Checks a route's prefix (see [`LeitwegPrefix`]) and office name.
 fn route_input(prefix: &str, office: &str) -> Result<(String, String)> {
-    let prefix = LeitwegPrefix::parse(prefix).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let prefix = LeitwegPrefix::parse(prefix).map_err(|e| EinvoiceError::InvalidRoute {
+        field: "prefix",
+        message: e.to_string(),
+    })?;
     let office = office.trim();
     if office.is_empty() || office.chars().count() > MAX_OFFICE {
-        return Err(StorageError::Invalid(format!(
-            "Die Dienststelle muss 1 bis {MAX_OFFICE} Zeichen lang sein."
-        ))
-        .into());
+        return Err(EinvoiceError::InvalidRoute {
+            field: "office",
+            message: format!("Die Dienststelle muss 1 bis {MAX_OFFICE} Zeichen lang sein."),
+        });
     }
     Ok((prefix.to_string(), office.to_owned()))
 }

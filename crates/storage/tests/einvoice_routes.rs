@@ -48,7 +48,17 @@ async fn routes_are_owned_per_tenant(db: Db, t: &TestDatabase) {
         .unwrap();
     assert!(matches!(
         store.create_route(koeln, "5", "X", "test").await,
-        Err(EinvoiceError::Storage(StorageError::Invalid(_)))
+        Err(EinvoiceError::InvalidRoute {
+            field: "prefix",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.create_route(koeln, "05315001", " ", "test").await,
+        Err(EinvoiceError::InvalidRoute {
+            field: "office",
+            ..
+        })
     ));
 
     // The longest prefix wins, case-insensitively.

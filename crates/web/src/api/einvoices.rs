@@ -87,6 +87,7 @@ impl From<EinvoiceError> for Problem {
                 "Vier-Augen-Prinzip",
             )
             .detail("Dieselbe Person darf eine Rechnung nicht zugleich sachlich und rechnerisch richtig zeichnen."),
+            EinvoiceError::InvalidRoute { field, message } => Problem::invalid(message).field(field),
         }
     }
 }

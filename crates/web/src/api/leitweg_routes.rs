@@ -14,7 +14,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rathaus_storage::StorageError;
 use rathaus_storage::einvoices::{EinvoiceError, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -63,21 +62,6 @@ pub struct LeitwegRouteChange {
     pub office: String,
 }
 
-/// Store errors as problems; a refused prefix or office names its field.
-fn problem(e: EinvoiceError, field: &str) -> Problem {
-    match e {
-        EinvoiceError::Storage(StorageError::Invalid(m)) => {
-            let field = if m.starts_with("Leitweg") {
-                field
-            } else {
-                "office"
-            };
-            Problem::invalid(m).field(field)
-        }
-        other => other.into(),
-    }
-}
-
 /// The tenant's Leitweg-ID routes, by prefix.
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/leitweg-routes", operation_id = "listLeitwegRoutes",
     tag = "E-Rechnung", security(("bearer" = [])), params(("slug" = String, Path)),
@@ -112,8 +96,7 @@ pub async fn create(
     let route = state
         .einvoices
         .create_route(tenant.id, &req.prefix, &req.office, &staff.0.actor())
-        .await
-        .map_err(|e| problem(e, "prefix"))?;
+        .await?;
     let location = format!(
         "/api/v1/tenants/{}/leitweg-routes/{}",
         tenant.slug, route.leitweg_prefix
@@ -145,10 +128,10 @@ pub async fn update(
         .await
         .map_err(|e| match e {
             // A malformed prefix in the path is a route that does not exist.
-            EinvoiceError::Storage(StorageError::Invalid(m)) if m.starts_with("Leitweg") => {
-                Problem::not_found(format!("Leitweg-Route {}", prefix.trim()))
-            }
-            e => problem(e, "office"),
+            EinvoiceError::InvalidRoute {
+                field: "prefix", ..
+            } => Problem::not_found(format!("Leitweg-Route {}", prefix.trim())),
+            e => e.into(),
         })?;
     Ok(Json(route.into()))
 }
