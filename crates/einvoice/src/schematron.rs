@@ -4,7 +4,7 @@
 //! of highest priority, its `let`s bound, its asserts and reports evaluated, then its
 //! `apply-templates` followed.
 
-use crate::xml::{Document, Kind, Limits, NONE, Names};
+use crate::xml::{Document, Kind, Limits, NONE, Names, Node};
 use crate::xpath::ast::{
     Anchor, AtomicType, Axis, CmpOp, Expr, Func, Lit, NodeTest, Pattern, Step, VarRef,
 };
@@ -690,12 +690,7 @@ impl RuleSet {
         let mut filtered = vec![0u8; phase.filters * names];
         for &node in visit.iter() {
             let n = doc.node(node);
-            let name_id = if matches!(n.kind, Kind::Element | Kind::Attribute) {
-                n.name_id
-            } else {
-                NONE
-            };
-            for &i in phase.candidates(name_id) {
+            for &i in phase.candidates(template_key(n)) {
                 let t = &phase.templates[i as usize];
                 if t.fallback {
                     // Only fallbacks are left: they do nothing but continue.
@@ -735,12 +730,7 @@ impl RuleSet {
     fn apply(&self, env: &mut Env<'_>, phase: &Phase, node: u32, out: &mut Vec<RawFinding>) {
         let doc = env.doc;
         let n = doc.node(node);
-        let name_id = if matches!(n.kind, Kind::Element | Kind::Attribute) {
-            n.name_id
-        } else {
-            NONE
-        };
-        for &i in phase.candidates(name_id) {
+        for &i in phase.candidates(template_key(n)) {
             let t = &phase.templates[i as usize];
             env.current = node;
             // An error while matching counts as "does not match" (XSLT recoverable error).
@@ -1121,4 +1111,13 @@ pub fn location(doc: &Document, node: u32) -> String {
         }
     }
     if out.is_empty() { "/".into() } else { out }
+}
+
+/// The key of a node's candidate templates: its name for elements and attributes, else none.
+fn template_key(n: &Node) -> u32 {
+    if matches!(n.kind, Kind::Element | Kind::Attribute) {
+        n.name_id
+    } else {
+        NONE
+    }
 }
