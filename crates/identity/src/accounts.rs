@@ -623,7 +623,7 @@ impl AccountStore {
             .bind(sid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE account_id = $2 AND sid = $3 AND revoked_at IS NULL")
+        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE account_id = $2 AND sid = $3 AND revoked_at IS NULL")
             .bind(&now)
             .bind(account_id)
             .bind(sid)
@@ -843,7 +843,7 @@ impl AccountStore {
             "DELETE FROM account_links WHERE account_id = $1",
             "DELETE FROM oidc_consents WHERE account_id = $1",
             "DELETE FROM oidc_codes WHERE account_id = $1",
-            "DELETE FROM oidc_refresh_tokens WHERE account_id = $1",
+            "DELETE FROM oidc_refresh_families WHERE account_id = $1",
             "DELETE FROM organisation_members WHERE account_id = $1 OR organisation_id = $1",
             "UPDATE staff_users SET account_id = NULL WHERE account_id = $1",
         ] {

@@ -246,7 +246,7 @@ impl ClientStore {
         }
         for sql in [
             "DELETE FROM oidc_codes WHERE client_id = $1",
-            "DELETE FROM oidc_refresh_tokens WHERE client_id = $1",
+            "DELETE FROM oidc_refresh_families WHERE client_id = $1",
             "DELETE FROM oidc_consents WHERE client_id = $1",
             "DELETE FROM oidc_clients WHERE client_id = $1",
         ] {

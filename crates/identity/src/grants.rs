@@ -180,7 +180,7 @@ impl GrantStore {
             .bind(client_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL")
+        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL")
             .bind(now_text())
             .bind(account_id)
             .bind(client_id)
@@ -250,7 +250,7 @@ impl GrantStore {
                 let (client, account, sid): (String, String, String) =
                     (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
                 let mut tx = self.db.pool().begin().await?;
-                sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE client_id = $2 AND account_id = $3 AND sid = $4 AND revoked_at IS NULL")
+                sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE client_id = $2 AND account_id = $3 AND sid = $4 AND revoked_at IS NULL")
                     .bind(&now)
                     .bind(&client)
                     .bind(&account)
@@ -281,49 +281,75 @@ impl GrantStore {
         }))
     }
 
-    /// Starts a refresh-token family for a grant.
+    /// Starts a refresh-token family for a grant; returns its first token.
     pub async fn issue_refresh(&self, grant: &Grant, valid_for: Duration) -> Result<String> {
-        let mut conn = self.db.pool().acquire().await?;
         let family = uuid::Uuid::new_v4().simple().to_string();
-        insert_refresh(&mut conn, &family, grant, valid_for).await
+        let (token, hash) = tokens::refresh(&family);
+        let now = Utc::now();
+        let g = grant;
+        sqlx::query(
+            "INSERT INTO oidc_refresh_families (family_id, current_hash, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&family)
+        .bind(hash)
+        .bind(&g.client_id)
+        .bind(&g.account_id)
+        .bind(&g.sid)
+        .bind(&g.scope)
+        .bind(g.level.as_str())
+        .bind(g.amr.join(" "))
+        .bind(g.auth_time)
+        .bind(format_ts(now))
+        .bind(format_ts(now + valid_for))
+        .execute(self.db.pool())
+        .await?;
+        Ok(token)
     }
 
     /// Presents a refresh token of `client_id`: rotates it, or detects reuse and revokes the family.
+    ///
+    /// A token that names a family of the client but is not the family's current token is an
+    /// earlier one of that family, presented again (or one made up by someone who held a token
+    /// of the family: the family id is random and appears only in its tokens): reuse.
     pub async fn rotate_refresh(
         &self,
         token: &str,
         client_id: &str,
         valid_for: Duration,
     ) -> Result<Refresh> {
-        if !token.starts_with(prefix::REFRESH) || token.len() > 100 {
+        let Some(family) = tokens::refresh_family(token) else {
             return Ok(Refresh::Invalid);
-        }
+        };
         let hash = tokens::hash(token);
         if let Some((grant, next, account)) = self
             .rotator
-            .rotate(hash.clone(), client_id, valid_for)
+            .rotate(family, hash.clone(), client_id, valid_for)
             .await?
         {
             return Ok(Refresh::Rotated(grant, next, account));
         }
-        let now = now_text();
-        // Not rotated: unknown, another client's, expired, revoked — or already used (reuse).
+        // Not rotated: unknown, another client's, expired, revoked — or not the current token.
         let known = sqlx::query(
-            "SELECT family_id, account_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND client_id = $2 AND used_at IS NOT NULL",
+            "SELECT account_id, current_hash FROM oidc_refresh_families WHERE family_id = $1 AND client_id = $2",
         )
-        .bind(&hash)
+        .bind(family)
         .bind(client_id)
         .fetch_optional(self.db.pool())
         .await?;
         let Some(known) = known else {
             return Ok(Refresh::Invalid);
         };
-        let family: String = known.try_get(0)?;
-        let account: String = known.try_get(1)?;
+        let account: String = known.try_get(0)?;
+        let current: String = known.try_get(1)?;
+        if tokens::constant_time_eq(&current, &hash) {
+            // The current token, but the family expired or was revoked.
+            return Ok(Refresh::Invalid);
+        }
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(&now)
-            .bind(&family)
+        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now_text())
+            .bind(family)
             .execute(&mut *tx)
             .await?;
         account_event(
@@ -338,20 +364,25 @@ impl GrantStore {
         Ok(Refresh::Reused)
     }
 
-    /// Revokes the family of a refresh token of `client_id`; false if not found.
+    /// Revokes the family of a refresh token of `client_id` (any token of the family, current
+    /// or earlier); false if the token names no family of that client.
     pub async fn revoke_refresh(&self, token: &str, client_id: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT family_id, account_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND client_id = $2")
-            .bind(tokens::hash(token))
-            .bind(client_id)
-            .fetch_optional(self.db.pool())
-            .await?;
+        let Some(family) = tokens::refresh_family(token) else {
+            return Ok(false);
+        };
+        let row = sqlx::query(
+            "SELECT account_id FROM oidc_refresh_families WHERE family_id = $1 AND client_id = $2",
+        )
+        .bind(family)
+        .bind(client_id)
+        .fetch_optional(self.db.pool())
+        .await?;
         let Some(row) = row else { return Ok(false) };
-        let family: String = row.try_get(0)?;
-        let account: String = row.try_get(1)?;
+        let account: String = row.try_get(0)?;
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query("UPDATE oidc_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
             .bind(now_text())
-            .bind(&family)
+            .bind(family)
             .execute(&mut *tx)
             .await?;
         account_event(
@@ -366,15 +397,17 @@ impl GrantStore {
         Ok(true)
     }
 
-    /// The grant of a live refresh token (for introspection).
+    /// The grant of a live refresh token and when it expires (for introspection): only the
+    /// current token of an unrevoked, unexpired family is live.
     pub async fn refresh_info(&self, token: &str) -> Result<Option<(Grant, String)>> {
-        if !token.starts_with(prefix::REFRESH) || token.len() > 100 {
+        let Some(family) = tokens::refresh_family(token) else {
             return Ok(None);
-        }
+        };
         let row = sqlx::query(
-            "SELECT client_id, account_id, sid, scope, level, amr, auth_time, expires_at FROM oidc_refresh_tokens \
-             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
+            "SELECT client_id, account_id, sid, scope, level, amr, auth_time, expires_at FROM oidc_refresh_families \
+             WHERE family_id = $1 AND current_hash = $2 AND revoked_at IS NULL AND expires_at > $3",
         )
+        .bind(family)
         .bind(tokens::hash(token))
         .bind(now_text())
         .fetch_optional(self.db.pool())
@@ -426,7 +459,7 @@ impl GrantStore {
         let mut n = 0;
         for sql in [
             "DELETE FROM oidc_codes WHERE expires_at <= $1",
-            "DELETE FROM oidc_refresh_tokens WHERE expires_at <= $1",
+            "DELETE FROM oidc_refresh_families WHERE expires_at <= $1",
             "DELETE FROM account_mail_tokens WHERE expires_at <= $1",
             "DELETE FROM sessions WHERE expires_at <= $1",
         ] {
@@ -537,155 +570,17 @@ impl GrantStore {
     }
 }
 
-/// [`NewRefresh::insert_direct`]'s statement (SQLite's numbered parameters).
-pub(crate) const INSERT_REFRESH_DIRECT: &str = "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-
-/// A refresh token about to be written.
-pub(crate) struct NewRefresh {
-    /// The token handed to the client.
-    pub(crate) token: String,
-    hash: String,
-    family: String,
-    grant: Grant,
-    created_at: String,
-    expires_at: String,
-}
-
-impl NewRefresh {
-    /// Inserts the row with [`INSERT_REFRESH_DIRECT`] through the direct SQLite connection.
-    pub(crate) fn insert_direct(
-        &self,
-        stmt: &mut rathaus_storage::rusqlite::Statement<'_>,
-    ) -> Result<()> {
-        let g = &self.grant;
-        stmt.execute(rathaus_storage::rusqlite::params![
-            self.hash,
-            self.family,
-            g.client_id,
-            g.account_id,
-            g.sid,
-            g.scope,
-            g.level.as_str(),
-            g.amr.join(" "),
-            g.auth_time,
-            self.created_at,
-            self.expires_at,
-        ])
-        .map_err(StorageError::from)?;
-        Ok(())
-    }
-
-    /// Binds the 11 values of one row of `oidc_refresh_tokens` (column order of the inserts).
-    pub(crate) fn bind<'q>(
-        &'q self,
-        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        let g = &self.grant;
-        q.bind(&self.hash)
-            .bind(&self.family)
-            .bind(&g.client_id)
-            .bind(&g.account_id)
-            .bind(&g.sid)
-            .bind(&g.scope)
-            .bind(g.level.as_str())
-            .bind(g.amr.join(" "))
-            .bind(g.auth_time)
-            .bind(&self.created_at)
-            .bind(&self.expires_at)
-    }
-}
-
-/// A new refresh token of `family` for `grant`.
-pub(crate) fn new_refresh(family: &str, grant: &Grant, valid_for: Duration) -> NewRefresh {
-    let (token, hash) = tokens::opaque(prefix::REFRESH);
-    let now = Utc::now();
-    NewRefresh {
-        token,
-        hash,
-        family: family.to_owned(),
-        grant: grant.clone(),
-        created_at: format_ts(now),
-        expires_at: format_ts(now + valid_for),
-    }
-}
-
-async fn insert_refresh(
-    conn: &mut sqlx::AnyConnection,
-    family: &str,
-    g: &Grant,
-    valid_for: Duration,
-) -> Result<String> {
-    let next = new_refresh(family, g, valid_for);
-    next.bind(sqlx::query(
-        "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    ))
-    .execute(&mut *conn)
-    .await?;
-    Ok(next.token)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{AccountKind, AccountStore, NewAccount};
-    use crate::clients::{Client, ClientKind, ClientStore, NewClient};
+    use crate::test_support::rotation_fixture;
     use futures::future::join_all;
     use rathaus_storage::testing::TestDatabase;
 
     async fn setup(backend: &str) -> (TestDatabase, GrantStore, Grant) {
         let tdb = TestDatabase::new(backend).await.expect("test database");
         let db = tdb.connect().await.expect("connect");
-        let account = AccountStore::new(db.clone())
-            .create(
-                &NewAccount {
-                    kind: AccountKind::Person,
-                    email: "rotation@example.org".into(),
-                    password_hash: None,
-                    profile: Default::default(),
-                    email_verified: true,
-                },
-                "test",
-            )
-            .await
-            .expect("account");
-        let clients = ClientStore::new(db.clone());
-        for id in ["app-a", "app-b"] {
-            let client = Client {
-                client_id: id.into(),
-                tenant_id: None,
-                name: id.into(),
-                kind: ClientKind::Public,
-                secret_hash: None,
-                redirect_uris: vec!["http://127.0.0.1/callback".into()],
-                post_logout_redirect_uris: vec![],
-                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-                scopes: vec!["openid".into(), "offline_access".into()],
-                acts_for: vec![],
-                staff_role: None,
-                id_token_alg: None,
-            };
-            clients
-                .upsert(
-                    &NewClient {
-                        client,
-                        secret: None,
-                    },
-                    "test",
-                )
-                .await
-                .expect("client");
-        }
-        let grant = Grant {
-            client_id: "app-a".into(),
-            account_id: account.id,
-            sid: "s1".into(),
-            scope: "openid offline_access".into(),
-            level: TrustLevel::Low,
-            amr: vec!["pwd".into()],
-            auth_time: 1,
-        };
+        let grant = rotation_fixture(&db).await;
         (tdb, GrantStore::new(db), grant)
     }
 
@@ -787,14 +682,97 @@ mod tests {
                 .expect("rotate"),
             Refresh::Invalid
         ));
-        // Unknown and malformed tokens.
+        // Unknown and malformed tokens, and a well-formed token of a family that does not exist.
+        let (stranger, _) = tokens::refresh(&uuid::Uuid::new_v4().simple().to_string());
+        for t in ["rrt_unbekannt", "", stranger.as_str()] {
+            assert!(matches!(
+                store.rotate_refresh(t, "app-a", ttl).await.expect("rotate"),
+                Refresh::Invalid
+            ));
+        }
+    }
+
+    /// Only the current token of a family is live; any earlier one revokes it, at the token
+    /// endpoint as at the revocation endpoint.
+    async fn family_lifecycle(backend: &str) {
+        let (_tdb, store, grant) = setup(backend).await;
+        let ttl = Duration::days(1);
+        let first = store.issue_refresh(&grant, ttl).await.expect("issue");
+        let family = tokens::refresh_family(&first).expect("family").to_owned();
+        let (info, _) = store
+            .refresh_info(&first)
+            .await
+            .expect("info")
+            .expect("live");
+        assert_eq!(info, grant);
+        let Refresh::Rotated(_, second, _) = store
+            .rotate_refresh(&first, "app-a", ttl)
+            .await
+            .expect("rotate")
+        else {
+            panic!("first rotation");
+        };
+        assert_eq!(tokens::refresh_family(&second), Some(family.as_str()));
+        // The earlier token is no longer live; the successor is.
+        assert!(store.refresh_info(&first).await.expect("info").is_none());
+        assert!(store.refresh_info(&second).await.expect("info").is_some());
+        // A made-up secret for the family counts as reuse, as an earlier token does.
+        let (forged, _) = tokens::refresh(&family);
         assert!(matches!(
             store
-                .rotate_refresh("rrt_unbekannt", "app-a", ttl)
+                .rotate_refresh(&forged, "app-a", ttl)
+                .await
+                .expect("rotate"),
+            Refresh::Reused
+        ));
+        assert!(store.refresh_info(&second).await.expect("info").is_none());
+        assert!(matches!(
+            store
+                .rotate_refresh(&second, "app-a", ttl)
                 .await
                 .expect("rotate"),
             Refresh::Invalid
         ));
+
+        // Revocation with an earlier token of a family ends the family; another client's
+        // revocation request changes nothing.
+        let a = store.issue_refresh(&grant, ttl).await.expect("issue");
+        let Refresh::Rotated(_, b, _) = store
+            .rotate_refresh(&a, "app-a", ttl)
+            .await
+            .expect("rotate")
+        else {
+            panic!("rotation");
+        };
+        assert!(!store.revoke_refresh(&a, "app-b").await.expect("revoke"));
+        assert!(store.refresh_info(&b).await.expect("info").is_some());
+        assert!(store.revoke_refresh(&a, "app-a").await.expect("revoke"));
+        assert!(store.refresh_info(&b).await.expect("info").is_none());
+        assert!(
+            !store
+                .revoke_refresh("rrt_unbekannt", "app-a")
+                .await
+                .expect("revoke")
+        );
+
+        // The audit trail names each reuse.
+        let reuses: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'oidc.refresh_reuse'",
+        )
+        .fetch_one(store.db.pool())
+        .await
+        .expect("audit");
+        assert_eq!(reuses, 1);
+    }
+
+    #[tokio::test]
+    async fn family_lifecycle_sqlite() {
+        family_lifecycle("sqlite").await;
+    }
+
+    #[tokio::test]
+    async fn family_lifecycle_postgres() {
+        family_lifecycle("postgres").await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,8 @@ pub mod redirect;
 mod rotation;
 pub mod scope;
 pub mod sealed;
+#[cfg(test)]
+mod test_support;
 pub mod tokens;
 pub mod totp;
 pub mod upstream;

@@ -1,24 +1,25 @@
 //! Refresh-token rotation as group commit.
 //!
-//! Rotation is the only write on the hot path of the token endpoint. One rotation as its own
-//! statements costs several database round trips, and SQLite has a single writer, so under load
-//! the requests queue behind each other. Here the presentations that arrive while a batch is
-//! being written wait in a channel and are rotated together by one task: one conditional
-//! `UPDATE … RETURNING` marks every presented token used, one multi-row `INSERT` writes the
-//! successors, in one transaction. Races stay decided by the database: of two presentations of
-//! the same token only one finds it unused.
+//! Rotation is the only write on the hot path of the token endpoint. A refresh token names its
+//! family, and the family's one row holds the hash of its current token: a rotation is one
+//! conditional `UPDATE … RETURNING` of that row by its key, which only succeeds for the current
+//! token of an unrevoked, unexpired family of the presenting client. SQLite has a single writer,
+//! so under load the presentations that arrive while a batch is being written wait in a channel
+//! and are rotated together by one writer, in one transaction. Races stay decided by the
+//! database: of two presentations of the same token only one finds it current.
 //!
 //! On SQLite the batch is written by a thread of its own over a direct connection to the file
 //! ([`Db::direct_sqlite`]): a statement there costs microseconds, while each statement through
 //! the pool is a round trip to sqlx's worker thread (measured: those hand-offs, not the
-//! signatures, bounded the refresh rate). On PostgreSQL the batch goes through the pool.
+//! signatures, bounded the refresh rate). On PostgreSQL the batch goes through the pool as one
+//! `UPDATE … FROM (VALUES …)`.
 
 use crate::accounts::{ACCOUNT_COLUMNS, Account, account_from_row};
-use crate::columns::Columns;
-use crate::grants::{Grant, INSERT_REFRESH_DIRECT, grant_from_row, new_refresh};
+use crate::grants::{Grant, grant_from_row};
+use crate::tokens;
 use crate::{IdentityError, Result};
-use chrono::Duration;
-use rathaus_core::time::now_text;
+use chrono::{Duration, Utc};
+use rathaus_core::time::{format_ts, now_text};
 use rathaus_storage::rusqlite::{self, TransactionBehavior, params};
 use rathaus_storage::{Db, StorageError};
 use sqlx::Row;
@@ -27,7 +28,7 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 use tokio::sync::{mpsc, oneshot};
 
-/// Most presentations rotated in one transaction (11 bound values each in the insert).
+/// Most presentations rotated in one transaction (5 bound values each in the batch update).
 const MAX_BATCH: usize = 64;
 
 /// A rotated token: the grant it carries, the successor token and the grant's account as it is
@@ -35,10 +36,38 @@ const MAX_BATCH: usize = 64;
 pub(crate) type Rotated = Option<(Grant, String, Option<Box<Account>>)>;
 
 struct Job {
+    /// Family the presented token names.
+    family: String,
+    /// Hash of the presented token.
     hash: String,
     client_id: String,
-    valid_for: Duration,
+    /// The successor, made before the job is queued (keeps the writer's work small).
+    next_token: String,
+    next_hash: String,
+    /// When the family expires if this rotation succeeds.
+    expires_at: String,
     reply: oneshot::Sender<std::result::Result<Rotated, String>>,
+}
+
+type Answer = oneshot::Receiver<std::result::Result<Rotated, String>>;
+
+impl Job {
+    /// A presentation of the token with hash `hash`, with its successor, and where its
+    /// outcome will arrive.
+    fn new(family: &str, hash: String, client_id: &str, valid_for: Duration) -> (Self, Answer) {
+        let (reply, answer) = oneshot::channel();
+        let (next_token, next_hash) = tokens::refresh(family);
+        let job = Job {
+            family: family.to_owned(),
+            hash,
+            client_id: client_id.to_owned(),
+            next_token,
+            next_hash,
+            expires_at: format_ts(Utc::now() + valid_for),
+            reply,
+        };
+        (job, answer)
+    }
 }
 
 /// Rotates refresh tokens in batches through one background task per store.
@@ -63,10 +92,11 @@ impl Rotator {
         }
     }
 
-    /// Marks the token with hash `hash` of `client_id` used and issues its successor; `None` if
-    /// it is not an unused, unrevoked, unexpired token of that client.
+    /// Replaces the token with hash `hash`, of `family` and `client_id`, by a successor; `None`
+    /// if it is not the current token of an unrevoked, unexpired family of that client.
     pub(crate) async fn rotate(
         &self,
+        family: &str,
         hash: String,
         client_id: &str,
         valid_for: Duration,
@@ -76,13 +106,7 @@ impl Rotator {
             start(&self.db, rx);
             tx
         });
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            hash,
-            client_id: client_id.to_owned(),
-            valid_for,
-            reply,
-        };
+        let (job, answer) = Job::new(family, hash, client_id, valid_for);
         let job = match queue.send(job).await {
             Ok(()) => return receive(answer).await,
             // The task is gone (its runtime ended): rotate alone.
@@ -93,9 +117,7 @@ impl Rotator {
     }
 }
 
-async fn receive(
-    answer: oneshot::Receiver<std::result::Result<Rotated, String>>,
-) -> Result<Rotated> {
+async fn receive(answer: Answer) -> Result<Rotated> {
     match answer.await {
         Ok(Ok(rotated)) => Ok(rotated),
         Ok(Err(message)) => Err(IdentityError::Storage(StorageError::Config(message))),
@@ -172,10 +194,11 @@ fn answer(batch: &mut Vec<Job>, outcome: Result<Vec<Rotated>>) {
     }
 }
 
-/// Marks one presented token used (the direct connection's form of the batch update).
-const MARK_DIRECT: &str = "UPDATE oidc_refresh_tokens SET used_at = ?1 \
-     WHERE token_hash = ?2 AND client_id = ?3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 \
-     RETURNING family_id, client_id, account_id, sid, scope, level, amr, auth_time";
+/// Rotates one family over the direct connection: `?1` the successor's
+/// hash, `?2` now, `?3` the new expiry, `?4` the family, `?5` the presented hash, `?6` the client.
+const ROTATE_DIRECT: &str = "UPDATE oidc_refresh_families SET current_hash = ?1, rotated_at = ?2, expires_at = ?3 \
+     WHERE family_id = ?4 AND current_hash = ?5 AND client_id = ?6 AND revoked_at IS NULL AND expires_at > ?2 \
+     RETURNING client_id, account_id, sid, scope, level, amr, auth_time";
 
 /// [`rotate_batch`] over the direct SQLite connection: the same outcome, one prepared
 /// statement per step and job, all in one `IMMEDIATE` transaction.
@@ -189,25 +212,31 @@ fn rotate_batch_direct(conn: &mut rusqlite::Connection, jobs: &[Job]) -> Result<
         .map_err(StorageError::from)?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     {
-        let mut mark = tx.prepare_cached(MARK_DIRECT).map_err(StorageError::from)?;
+        let mut rotate = tx
+            .prepare_cached(ROTATE_DIRECT)
+            .map_err(StorageError::from)?;
         let mut read_account = tx
             .prepare_cached(account_by_id)
             .map_err(StorageError::from)?;
-        let mut insert = tx
-            .prepare_cached(INSERT_REFRESH_DIRECT)
-            .map_err(StorageError::from)?;
         let mut accounts: HashMap<String, Option<Account>> = HashMap::new();
         for job in jobs {
-            let marked = {
-                let mut rows = mark
-                    .query(params![now, job.hash, job.client_id])
+            let grant = {
+                let mut rows = rotate
+                    .query(params![
+                        job.next_hash,
+                        now,
+                        job.expires_at,
+                        job.family,
+                        job.hash,
+                        job.client_id
+                    ])
                     .map_err(StorageError::from)?;
                 match rows.next().map_err(StorageError::from)? {
-                    Some(row) => Some((row.col::<String>("family_id")?, grant_from_row(row)?)),
+                    Some(row) => Some(grant_from_row(row)?),
                     None => None,
                 }
             };
-            let Some((family, grant)) = marked else {
+            let Some(grant) = grant else {
                 outcomes.push(None);
                 continue;
             };
@@ -221,62 +250,67 @@ fn rotate_batch_direct(conn: &mut rusqlite::Connection, jobs: &[Job]) -> Result<
                 };
                 accounts.insert(grant.account_id.clone(), account);
             }
-            let next = new_refresh(&family, &grant, job.valid_for);
-            next.insert_direct(&mut insert)?;
             let account = accounts
                 .get(&grant.account_id)
                 .cloned()
                 .flatten()
                 .map(Box::new);
-            outcomes.push(Some((grant, next.token, account)));
+            outcomes.push(Some((grant, job.next_token.clone(), account)));
         }
     }
     tx.commit().map_err(StorageError::from)?;
     Ok(outcomes)
 }
 
-/// Rotates a batch in one transaction; the outcomes are in the order of `jobs`.
+/// Rotates a batch through the pool in one transaction (one statement for all families); the
+/// outcomes are in the order of `jobs`.
 async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
     let now = now_text();
+    // `VALUES` columns are named column1… on both databases; SQLite's RETURNING may not name
+    // the FROM table, so a winner is recognised by its successor's hash, now the current one.
     let mut sql = String::from(
-        "UPDATE oidc_refresh_tokens SET used_at = $1 \
-         WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND (",
+        "UPDATE oidc_refresh_families AS f SET current_hash = v.column3, rotated_at = $1, expires_at = v.column4 \
+         FROM (VALUES ",
     );
     for i in 0..jobs.len() {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
+        let p = 2 + 5 * i;
+        let sep = if i > 0 { ", " } else { "" };
         let _ = write!(
             sql,
-            "(token_hash = ${} AND client_id = ${})",
-            2 + 2 * i,
-            3 + 2 * i
+            "{sep}(${p}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4
         );
     }
     sql.push_str(
-        ") RETURNING token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time",
+        ") AS v WHERE f.family_id = v.column1 AND f.current_hash = v.column2 AND f.client_id = v.column5 \
+         AND f.revoked_at IS NULL AND f.expires_at > $1 \
+         RETURNING f.current_hash, f.client_id, f.account_id, f.sid, f.scope, f.level, f.amr, f.auth_time",
     );
     let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&now);
     for job in jobs {
-        update = update.bind(&job.hash).bind(&job.client_id);
+        update = update
+            .bind(&job.family)
+            .bind(&job.hash)
+            .bind(&job.next_hash)
+            .bind(&job.expires_at)
+            .bind(&job.client_id);
     }
 
     let _gate = db.write_gate().await;
     let mut tx = db.pool().begin().await?;
     let rows = update.fetch_all(&mut *tx).await?;
-    let mut marked: HashMap<(String, String), (String, Grant)> = HashMap::new();
+    // Successor hash → grant. Of two presentations of one token in the batch, the database
+    // updated the row once, with one of them: that one wins, the other finds it used.
+    let mut rotated: HashMap<String, Grant> = HashMap::new();
     for row in &rows {
-        let hash: String = row.try_get("token_hash")?;
-        let family: String = row.try_get("family_id")?;
-        let grant = grant_from_row(row)?;
-        marked.insert((hash, grant.client_id.clone()), (family, grant));
+        rotated.insert(row.try_get("current_hash")?, grant_from_row(row)?);
     }
     // The accounts of the rotated grants, for the ID tokens: one query for the whole batch.
     let mut accounts: HashMap<String, Account> = HashMap::new();
-    let mut ids: Vec<&str> = marked
-        .values()
-        .map(|(_, g)| g.account_id.as_str())
-        .collect();
+    let mut ids: Vec<&str> = rotated.values().map(|g| g.account_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     if !ids.is_empty() {
@@ -294,33 +328,59 @@ async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
             accounts.insert(account.id.clone(), account);
         }
     }
-    // Hand each marked token to the first job that presented it; a second presentation of
-    // the same token in the batch finds it used, as it would one batch later.
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    let mut successors = Vec::new();
-    for job in jobs {
-        let key = (job.hash.clone(), job.client_id.clone());
-        match marked.remove(&key) {
-            Some((family, grant)) => {
-                let next = new_refresh(&family, &grant, job.valid_for);
-                let account = accounts.get(&grant.account_id).cloned().map(Box::new);
-                outcomes.push(Some((grant, next.token.clone(), account)));
-                successors.push(next);
-            }
-            None => outcomes.push(None),
-        }
-    }
-    if !successors.is_empty() {
-        let sql = format!(
-            "INSERT INTO oidc_refresh_tokens (token_hash, family_id, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) VALUES {}",
-            rathaus_storage::values_placeholders(successors.len(), 11)
-        );
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for s in &successors {
-            insert = s.bind(insert);
-        }
-        insert.execute(&mut *tx).await?;
-    }
     tx.commit().await?;
-    Ok(outcomes)
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            rotated.remove(&job.next_hash).map(|grant| {
+                let account = accounts.get(&grant.account_id).cloned().map(Box::new);
+                (grant, job.next_token.clone(), account)
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grants::GrantStore;
+    use crate::test_support::rotation_fixture;
+    use rathaus_storage::testing::TestDatabase;
+
+    /// The pool's batch (PostgreSQL's path, and SQLite's when the writer thread is missing)
+    /// on SQLite: `UPDATE … FROM (VALUES …)` decides as the direct path does.
+    #[tokio::test]
+    async fn pool_batch_on_sqlite() {
+        let tdb = TestDatabase::new("sqlite").await.expect("test database");
+        let db = tdb.connect().await.expect("connect");
+        let grant = rotation_fixture(&db).await;
+        let store = GrantStore::new(db.clone());
+        let ttl = Duration::days(1);
+        let a = store.issue_refresh(&grant, ttl).await.expect("issue");
+        let b = store.issue_refresh(&grant, ttl).await.expect("issue");
+        let job = |token: &str, client: &str| {
+            let family = tokens::refresh_family(token).expect("family");
+            Job::new(family, tokens::hash(token), client, ttl).0
+        };
+        // a twice, b by the wrong client, b by its client.
+        let jobs = [
+            job(&a, &grant.client_id),
+            job(&a, &grant.client_id),
+            job(&b, "app-b"),
+            job(&b, &grant.client_id),
+        ];
+        let outcomes = rotate_batch(&db, &jobs).await.expect("batch");
+        let won: Vec<bool> = outcomes.iter().map(Option::is_some).collect();
+        assert_eq!(won.iter().filter(|w| **w).count(), 2, "{won:?}");
+        assert!(won[0] ^ won[1]);
+        assert!(!won[2] && won[3]);
+        let winner = if won[0] { &jobs[0] } else { &jobs[1] };
+        let (g, next, account) = outcomes[usize::from(won[1])].clone().expect("rotated");
+        assert_eq!(g, grant);
+        assert_eq!(next, winner.next_token);
+        assert_eq!(account.expect("account").id, grant.account_id);
+        // The successor is what the family holds now.
+        assert!(store.refresh_info(&next).await.expect("info").is_some());
+        assert!(store.refresh_info(&a).await.expect("info").is_none());
+    }
 }

@@ -16,6 +16,36 @@ pub fn opaque(prefix: &str) -> (String, String) {
     (token, hash)
 }
 
+/// A new refresh token of `family` and the hash to store: `rrt_<family>.<secret>` with 256
+/// random bits of secret. The token names its family so that a rotation finds the family's one
+/// row by its key (see [`refresh_family`]).
+pub fn refresh(family: &str) -> (String, String) {
+    let mut raw = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
+    let token = format!(
+        "{}{family}.{}",
+        prefix::REFRESH,
+        URL_SAFE_NO_PAD.encode(raw)
+    );
+    let hash = hash(&token);
+    (token, hash)
+}
+
+/// The family a refresh token names (32 lowercase hex digits), or `None` if `token` does not
+/// have the form of [`refresh`]'s tokens.
+pub fn refresh_family(token: &str) -> Option<&str> {
+    let (family, secret) = token.strip_prefix(prefix::REFRESH)?.split_once('.')?;
+    let family_ok = family.len() == 32
+        && family
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let secret_ok = secret.len() == 43
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (family_ok && secret_ok).then_some(family)
+}
+
 /// The stored form of an opaque token or client secret (SHA-256, hex).
 pub fn hash(token: &str) -> String {
     hex_lower(&Sha256::digest(token.as_bytes()))
@@ -137,5 +167,31 @@ mod tests {
         assert_eq!(ha.len(), 64);
         assert!(constant_time_eq(&a, &a.clone()));
         assert!(!constant_time_eq(&a, &b));
+    }
+
+    #[test]
+    fn refresh_tokens_name_their_family() {
+        let family = "0123456789abcdef0123456789abcdef";
+        let (a, ha) = refresh(family);
+        let (b, _) = refresh(family);
+        assert_ne!(a, b);
+        assert_eq!(ha, hash(&a));
+        assert_eq!(a.len(), 4 + 32 + 1 + 43);
+        assert_eq!(refresh_family(&a), Some(family));
+        // Anything else is no refresh token: other prefixes, short or foreign families,
+        // secrets of the wrong length or alphabet, the old format without a family.
+        let secret = &a[a.len() - 43..];
+        for bad in [
+            String::new(),
+            format!("rac_{family}.{secret}"),
+            format!("rrt_{}.{secret}", &family[1..]),
+            format!("rrt_{}.{secret}", family.to_uppercase()),
+            format!("rrt_{family}.{}", &secret[1..]),
+            format!("rrt_{family}.{}+", &secret[1..]),
+            format!("rrt_{family}{secret}"),
+            format!("rrt_{secret}"),
+        ] {
+            assert_eq!(refresh_family(&bad), None, "{bad}");
+        }
     }
 }
