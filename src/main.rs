@@ -262,11 +262,10 @@ async fn serve(config: Config, seed_demo: bool) -> Result<()> {
         einvoice_max_bytes: config.einvoice.max_bytes,
         einvoice_rate_per_minute: config.einvoice.receptions_per_minute,
     };
-    let state = rathaus_web::AppState::new(db.clone(), blobs, web, identity);
-    let state = rathaus_web::AppState {
+    let state = rathaus_web::AppState::from(rathaus_web::Services {
         einvoice_validator: xrechnung::load_for_serve(config.einvoice.max_bytes),
-        ..state
-    };
+        ..rathaus_web::Services::new(db.clone(), blobs, web, identity)
+    });
     rathaus_web::search_index::spawn_refresher(state.clone());
     identity::spawn_upkeep(state.identity.clone());
     let app = rathaus_web::router(state);

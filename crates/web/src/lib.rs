@@ -28,7 +28,7 @@ mod state;
 
 pub use api::openapi_json;
 pub use problem::Problem;
-pub use state::{AppState, IdentityParts, WebConfig};
+pub use state::{AppState, IdentityParts, Services, WebConfig};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
