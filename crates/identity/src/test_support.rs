@@ -49,7 +49,7 @@ pub(crate) async fn rotation_fixture(db: &Db) -> Grant {
             .await
             .expect("client");
     }
-    let grant = Grant {
+    Grant {
         client_id: "app-a".into(),
         account_id: account.id,
         sid: "s1".into(),
@@ -57,6 +57,5 @@ pub(crate) async fn rotation_fixture(db: &Db) -> Grant {
         level: TrustLevel::Low,
         amr: vec!["pwd".into()],
         auth_time: 1,
-    };
-    grant
+    }
 }
