@@ -346,21 +346,14 @@ impl GrantStore {
             // The current token, but the family expired or was revoked.
             return Ok(Refresh::Invalid);
         }
-        let mut tx = self.db.pool().begin().await?;
-        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(now_text())
-            .bind(family)
-            .execute(&mut *tx)
-            .await?;
-        account_event(
-            &mut tx,
+        self.revoke_family(
+            family,
             "anonymous",
             "oidc.refresh_reuse",
             &account,
             json!({"client_id": client_id, "family": family}),
         )
         .await?;
-        tx.commit().await?;
         Ok(Refresh::Reused)
     }
 
@@ -379,22 +372,36 @@ impl GrantStore {
         .await?;
         let Some(row) = row else { return Ok(false) };
         let account: String = row.try_get(0)?;
-        let mut tx = self.db.pool().begin().await?;
-        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(now_text())
-            .bind(family)
-            .execute(&mut *tx)
-            .await?;
-        account_event(
-            &mut tx,
+        self.revoke_family(
+            family,
             &format!("client:{client_id}"),
             "oidc.revoke",
             &account,
             json!({"token_type": "refresh_token"}),
         )
         .await?;
-        tx.commit().await?;
         Ok(true)
+    }
+
+    /// Revokes a refresh-token family and records `action` of `actor` on `account` in the
+    /// audit trail, in one transaction.
+    async fn revoke_family(
+        &self,
+        family: &str,
+        actor: &str,
+        action: &str,
+        account: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("UPDATE oidc_refresh_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now_text())
+            .bind(family)
+            .execute(&mut *tx)
+            .await?;
+        account_event(&mut tx, actor, action, account, details).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The grant of a live refresh token and when it expires (for introspection): only the

@@ -266,8 +266,9 @@ fn rotate_batch_direct(conn: &mut rusqlite::Connection, jobs: &[Job]) -> Result<
 /// outcomes are in the order of `jobs`.
 async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
     let now = now_text();
-    // `VALUES` columns are named column1… on both databases; SQLite's RETURNING may not name
-    // the FROM table, so a winner is recognised by its successor's hash, now the current one.
+    // `VALUES` columns are named column1… on both databases. SQLite's RETURNING names only the
+    // updated table, and without its alias: a winner is recognised by its successor's hash,
+    // now the current one.
     let mut sql = String::from(
         "UPDATE oidc_refresh_families AS f SET current_hash = v.column3, rotated_at = $1, expires_at = v.column4 \
          FROM (VALUES ",
@@ -287,7 +288,7 @@ async fn rotate_batch(db: &Db, jobs: &[Job]) -> Result<Vec<Rotated>> {
     sql.push_str(
         ") AS v WHERE f.family_id = v.column1 AND f.current_hash = v.column2 AND f.client_id = v.column5 \
          AND f.revoked_at IS NULL AND f.expires_at > $1 \
-         RETURNING f.current_hash, f.client_id, f.account_id, f.sid, f.scope, f.level, f.amr, f.auth_time",
+         RETURNING current_hash, client_id, account_id, sid, scope, level, amr, auth_time",
     );
     let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&now);
     for job in jobs {
