@@ -142,6 +142,10 @@ pub struct Services {
     pub einvoice_validator: Option<Arc<rathaus_einvoice::Validator>>,
     /// Received E-Rechnungen and their Leitweg-ID routes.
     pub einvoices: rathaus_storage::einvoices::EinvoiceStore,
+    /// The tenants' online offers (published state, drafts, re-use).
+    pub offers: rathaus_storage::offers::OfferStore,
+    /// The process inventory (OZG dashboard, prioritisation).
+    pub inventory: rathaus_storage::inventory::InventoryStore,
 }
 
 /// The identity parts of the state.
@@ -209,6 +213,8 @@ impl Services {
             einvoice_validator: None,
             einvoices: rathaus_storage::einvoices::EinvoiceStore::new(db.clone(), blobs.clone()),
             forms: FormStore::new(db.clone()),
+            offers: rathaus_storage::offers::OfferStore::new(db.clone()),
+            inventory: rathaus_storage::inventory::InventoryStore::new(db.clone()),
             submissions: SubmissionStore::new(db.clone()),
             form_cache: FormCache::default(),
             catalog: CatalogStore::new(db.clone()),

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use rathaus_catalog::inventory::InventoryInput;
 use rathaus_core::staff::Role;
 use rathaus_core::{Tenant, TenantKind};
-use rathaus_storage::inventory::{InventoryEntry, InventoryStore};
+use rathaus_storage::inventory::InventoryEntry;
 
 const ROLES: &[Role] = &[Role::Sachbearbeitung, Role::Redaktion];
 
@@ -39,11 +39,7 @@ pub async fn list(
     staff: Staff,
 ) -> Result<Json<Vec<InventoryEntry>>, Problem> {
     let (t, land) = scope(&state, &slug, &staff).await?;
-    Ok(Json(
-        InventoryStore::new(state.db.clone())
-            .ranked(t.id, land.id)
-            .await?,
-    ))
+    Ok(Json(state.inventory.ranked(t.id, land.id).await?))
 }
 
 /// Enter or change the figures for one service.
@@ -60,7 +56,8 @@ pub async fn put(
     let input = input
         .validate()
         .map_err(|e| Problem::invalid(e.to_string()))?;
-    InventoryStore::new(state.db.clone())
+    state
+        .inventory
         .put(t.id, land.id, leistung_id, &input, &staff.0.actor())
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -76,9 +73,7 @@ pub async fn csv(
     staff: Staff,
 ) -> Result<Response, Problem> {
     let (t, land) = scope(&state, &slug, &staff).await?;
-    let entries = InventoryStore::new(state.db.clone())
-        .ranked(t.id, land.id)
-        .await?;
+    let entries = state.inventory.ranked(t.id, land.id).await?;
     let mut out = String::from(
         "rang,leika,leistung,faelle_pro_jahr,minuten_pro_fall,stunden_pro_jahr,stelle,beteiligte_stellen,rechtliche_besonderheiten\r\n",
     );

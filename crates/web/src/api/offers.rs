@@ -17,7 +17,7 @@ use rathaus_catalog::offer::OfferVariant;
 use rathaus_core::staff::Role;
 use rathaus_core::{Tenant, TenantKind};
 use rathaus_storage::StorageError;
-use rathaus_storage::offers::{OfferState, OfferStore};
+use rathaus_storage::offers::OfferState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -220,9 +220,7 @@ async fn answer(
     status: StatusCode,
 ) -> Result<Response, Problem> {
     state.online_cache.clear();
-    let s = OfferStore::new(state.db.clone())
-        .get(tenant.id, doc.id)
-        .await?;
+    let s = state.offers.get(tenant.id, doc.id).await?;
     let names = Names::load(state).await?;
     Ok(with_etag(
         status,
@@ -247,9 +245,7 @@ pub async fn list(
         .map(|d| (d.id, d))
         .collect();
     let names = Names::load(&state).await?;
-    let offers = OfferStore::new(state.db.clone())
-        .published(tenant.id)
-        .await?;
+    let offers = state.offers.published(tenant.id).await?;
     Ok(Json(
         offers
             .into_iter()
@@ -286,9 +282,7 @@ pub async fn get_one(
         false
     };
     let doc = service(&state, leistung_id).await?;
-    let s = OfferStore::new(state.db.clone())
-        .get(tenant.id, leistung_id)
-        .await?;
+    let s = state.offers.get(tenant.id, leistung_id).await?;
     if !staff_view && s.published.is_none() {
         return Err(Problem::not_found(format!(
             "{} bietet die Leistung {leistung_id} nicht an.",
@@ -341,7 +335,8 @@ pub async fn save_draft(
                 .collect(),
         )
     })?;
-    OfferStore::new(state.db.clone())
+    state
+        .offers
         .save_draft(tenant.id, leistung_id, expected, &variant, &staff.0.actor())
         .await?;
     answer(&state, &tenant, &doc, StatusCode::OK).await
@@ -364,7 +359,8 @@ pub async fn publish(
 ) -> Result<Response, Problem> {
     let (tenant, doc) = scoped(&state, &slug, &staff, leistung_id).await?;
     let expected = if_match(&headers)?;
-    OfferStore::new(state.db.clone())
+    state
+        .offers
         .publish(tenant.id, leistung_id, expected, &staff.0.actor())
         .await?;
     answer(&state, &tenant, &doc, StatusCode::OK).await
@@ -385,7 +381,8 @@ pub async fn withdraw(
 ) -> Result<StatusCode, Problem> {
     let (tenant, _) = scoped(&state, &slug, &staff, leistung_id).await?;
     let expected = if_match(&headers)?;
-    OfferStore::new(state.db.clone())
+    state
+        .offers
         .withdraw(tenant.id, leistung_id, expected, &staff.0.actor())
         .await?;
     state.online_cache.clear();
@@ -433,7 +430,8 @@ pub async fn reuse(
             "Eine Kommune kann nicht ihren eigenen Online-Dienst nachnutzen.".into(),
         ));
     }
-    match OfferStore::new(state.db.clone())
+    match state
+        .offers
         .reuse(
             tenant.id,
             leistung_id,

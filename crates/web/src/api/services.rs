@@ -343,7 +343,8 @@ pub async fn export(
         .collect();
     let names = super::offers::Names::load(&state).await?;
     // Only published variants: drafts never leave the tenant's back office.
-    let services = rathaus_storage::offers::OfferStore::new(state.db.clone())
+    let services = state
+        .offers
         .published(t.id)
         .await?
         .into_iter()

@@ -15,7 +15,7 @@ use rathaus_catalog::inventory::InventoryInput;
 use rathaus_core::staff::{Role, StaffPrincipal};
 use rathaus_core::{Tenant, TenantKind};
 use rathaus_storage::StorageError;
-use rathaus_storage::inventory::{InventoryEntry, InventoryStore};
+use rathaus_storage::inventory::InventoryEntry;
 use serde::Deserialize;
 
 /// Roles that keep the Prozessinventur (as on the API).
@@ -220,10 +220,7 @@ pub async fn start(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let entries = match InventoryStore::new(state.db.clone())
-        .ranked(tenant.id, land.id)
-        .await
-    {
+    let entries = match state.inventory.ranked(tenant.id, land.id).await {
         Ok(e) => e,
         Err(e) => return super::internal_error(e),
     };
@@ -261,7 +258,7 @@ pub async fn save(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let store = InventoryStore::new(state.db.clone());
+    let store = &state.inventory;
     let again = |error: &str, status| {
         let (state, headers, tenant, who, form, store) = (
             state.clone(),

@@ -24,7 +24,7 @@ use rathaus_catalog::offer::{Fees, FieldError, OfferVariant, Office};
 use rathaus_core::Tenant;
 use rathaus_core::staff::StaffPrincipal;
 use rathaus_storage::StorageError;
-use rathaus_storage::offers::{OfferState, OfferStore};
+use rathaus_storage::offers::OfferState;
 use serde::Deserialize;
 
 /// Most catalogue services suggested below the list for a filter.
@@ -464,10 +464,7 @@ async fn editor_page(
     message: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let offer = match OfferStore::new(state.db.clone())
-        .get(tenant.id, doc.id)
-        .await
-    {
+    let offer = match state.offers.get(tenant.id, doc.id).await {
         Ok(o) => o,
         Err(e) => return super::internal_error(e),
     };
@@ -514,7 +511,7 @@ async fn providers(
     tenant: &Tenant,
     id: i64,
 ) -> Result<Vec<Provider>, StorageError> {
-    let store = OfferStore::new(state.db.clone());
+    let store = &state.offers;
     let mut out = Vec::new();
     for t in state.tenants.list().await? {
         if t.id == tenant.id {
@@ -557,7 +554,7 @@ pub async fn list(
     };
     let (docs, offers) = match (
         state.catalog.services(land.id).await,
-        OfferStore::new(state.db.clone()).list(tenant.id).await,
+        state.offers.list(tenant.id).await,
     ) {
         (Ok(d), Ok(o)) => (d, o),
         (Err(e), _) | (_, Err(e)) => return super::internal_error(e),
@@ -730,7 +727,8 @@ pub async fn save(
         Err(errors) => return again(errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let expected = form.version.trim().parse::<i64>().unwrap_or(-1);
-    match OfferStore::new(state.db.clone())
+    match state
+        .offers
         .save_draft(tenant.id, doc.id, expected, &variant, &who.actor())
         .await
     {
@@ -802,7 +800,8 @@ pub async fn publish(
         };
     let answer = |e, status| refused(&state, &headers, &tenant, &who, &doc, e, status);
     let expected = form.version.trim().parse::<i64>().unwrap_or(-1);
-    match OfferStore::new(state.db.clone())
+    match state
+        .offers
         .publish(tenant.id, doc.id, Some(expected), &who.actor())
         .await
     {
@@ -849,7 +848,8 @@ pub async fn reuse(
         }
         Err(e) => return super::internal_error(e),
     };
-    match OfferStore::new(state.db.clone())
+    match state
+        .offers
         .reuse(
             tenant.id,
             doc.id,
@@ -886,7 +886,8 @@ pub async fn withdraw(
         };
     let answer = |e, status| refused(&state, &headers, &tenant, &who, &doc, e, status);
     let expected = form.version.trim().parse::<i64>().unwrap_or(-1);
-    match OfferStore::new(state.db.clone())
+    match state
+        .offers
         .withdraw(tenant.id, doc.id, Some(expected), &who.actor())
         .await
     {

@@ -306,10 +306,7 @@ async fn service_page(state: &AppState, tenant: Option<&Tenant>, id: &str) -> Re
     };
     // Only the published variant: drafts are seen in the back office only.
     let offer = match tenant {
-        Some(t) => match rathaus_storage::offers::OfferStore::new(state.db.clone())
-            .get(t.id, id)
-            .await
-        {
+        Some(t) => match state.offers.get(t.id, id).await {
             Ok(s) => s.published,
             Err(e) => return internal_error(e),
         },
