@@ -49,6 +49,7 @@ struct Job {
     reply: oneshot::Sender<std::result::Result<Rotated, String>>,
 }
 
+/// Where a job's outcome arrives.
 type Answer = oneshot::Receiver<std::result::Result<Rotated, String>>;
 
 impl Job {
@@ -194,8 +195,7 @@ fn answer(batch: &mut Vec<Job>, outcome: Result<Vec<Rotated>>) {
     }
 }
 
-/// Rotates one family over the direct connection: `?1` the successor's
-/// hash, `?2` now, `?3` the new expiry, `?4` the family, `?5` the presented hash, `?6` the client.
+/// Rotates one family over the direct connection: `?1` the successor's hash, `?2` now, `?3` the new expiry, `?4` the family, `?5` the presented hash, `?6` the client.
 const ROTATE_DIRECT: &str = "UPDATE oidc_refresh_families SET current_hash = ?1, rotated_at = ?2, expires_at = ?3 \
      WHERE family_id = ?4 AND current_hash = ?5 AND client_id = ?6 AND revoked_at IS NULL AND expires_at > ?2 \
      RETURNING client_id, account_id, sid, scope, level, amr, auth_time";
