@@ -286,20 +286,19 @@ impl GrantStore {
         let family = uuid::Uuid::new_v4().simple().to_string();
         let (token, hash) = tokens::refresh(&family);
         let now = Utc::now();
-        let g = grant;
         sqlx::query(
             "INSERT INTO oidc_refresh_families (family_id, current_hash, client_id, account_id, sid, scope, level, amr, auth_time, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&family)
         .bind(hash)
-        .bind(&g.client_id)
-        .bind(&g.account_id)
-        .bind(&g.sid)
-        .bind(&g.scope)
-        .bind(g.level.as_str())
-        .bind(g.amr.join(" "))
-        .bind(g.auth_time)
+        .bind(&grant.client_id)
+        .bind(&grant.account_id)
+        .bind(&grant.sid)
+        .bind(&grant.scope)
+        .bind(grant.level.as_str())
+        .bind(grant.amr.join(" "))
+        .bind(grant.auth_time)
         .bind(format_ts(now))
         .bind(format_ts(now + valid_for))
         .execute(self.db.pool())
